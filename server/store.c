@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* store.c -- the zone store on LMDB (the only file that includes lmdb.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <lmdb.h>
+
+#include "ilnpdns/dname.h"
+#include "ilnpdns/error.h"
+#include "store.h"
+
+#define DEFAULT_MAPSIZE ((size_t)4 << 30)
+#define DEFAULT_READERS 512
+#define RRSET_HDR       8 /* ttl u32 | count u16 | reserved u16 */
+#define ZONE_KEY_MAX    (4 + ILNPDNS_DNAME_KEYMAX + 1 + 2)
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, zones, rrsets, journal;
+};
+
+struct store_txn {
+	struct store *st;
+	MDB_txn *txn;
+	bool write;
+};
+
+static int map_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return ILNPDNS_OK;
+	case MDB_NOTFOUND:
+		return ILNPDNS_ENOENT;
+	case MDB_MAP_FULL:
+		return ILNPDNS_EMAPFULL;
+	case MDB_BAD_VALSIZE:
+		return ILNPDNS_ENAME;
+	case ENOMEM:
+		return ILNPDNS_ENOMEM;
+	default:
+		return rc > 0 && rc < 1000 ? -rc : ILNPDNS_ESTORE;
+	}
+}
+
+static inline void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline void put_u64(uint8_t *p, uint64_t v)
+{
+	put_u32(p, (uint32_t)(v >> 32));
+	put_u32(p + 4, (uint32_t)v);
+}
+
+static inline uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t get_u64(const uint8_t *p)
+{
+	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+}
+
+/* ---- meta ---- */
+
+static int meta_get(struct store_txn *t, const char *name, uint32_t *v)
+{
+	MDB_val k = {strlen(name), (void *)name}, d;
+	int rc = mdb_get(t->txn, t->st->meta, &k, &d);
+	if (rc)
+		return map_err(rc);
+	if (d.mv_size != 4)
+		return ILNPDNS_ESTORE;
+	*v = get_u32(d.mv_data);
+	return 0;
+}
+
+static int meta_put(struct store_txn *t, const char *name, uint32_t v)
+{
+	uint8_t buf[4];
+	put_u32(buf, v);
+	MDB_val k = {strlen(name), (void *)name}, d = {4, buf};
+	return map_err(mdb_put(t->txn, t->st->meta, &k, &d, 0));
+}
+
+/* ---- environment ---- */
+
+int store_open(struct store **out, const char *path, size_t mapsize, unsigned max_readers)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	struct store_txn *t = NULL;
+	int rc;
+
+	if (!st)
+		return ILNPDNS_ENOMEM;
+	if (mkdir(path, 0750) != 0 && errno != EEXIST) {
+		rc = -errno;
+		goto fail;
+	}
+	if ((rc = map_err(mdb_env_create(&st->env))))
+		goto fail;
+	mdb_env_set_maxdbs(st->env, 8);
+	mdb_env_set_mapsize(st->env, mapsize ? mapsize : DEFAULT_MAPSIZE);
+	mdb_env_set_maxreaders(st->env, max_readers ? max_readers : DEFAULT_READERS);
+	/* NOTLS: read transactions belong to their owner (a worker), not to a
+	 * thread, so one thread may hold several and reset/renew them. */
+	if ((rc = map_err(mdb_env_open(st->env, path, MDB_NOTLS, 0640))))
+		goto fail;
+	int dead = 0;
+	mdb_reader_check(st->env, &dead); /* clear readers left by a killed process */
+
+	if ((rc = store_txn_begin(st, true, &t)))
+		goto fail;
+	if ((rc = map_err(mdb_dbi_open(t->txn, "meta", MDB_CREATE, &st->meta))) ||
+	    (rc = map_err(mdb_dbi_open(t->txn, "zones", MDB_CREATE, &st->zones))) ||
+	    (rc = map_err(mdb_dbi_open(t->txn, "rrsets", MDB_CREATE, &st->rrsets))) ||
+	    (rc = map_err(mdb_dbi_open(t->txn, "journal", MDB_CREATE, &st->journal))))
+		goto fail_txn;
+	uint32_t version;
+	rc = meta_get(t, "schema-version", &version);
+	if (rc == ILNPDNS_ENOENT) {
+		if ((rc = meta_put(t, "schema-version", STORE_SCHEMA_VERSION)) ||
+		    (rc = meta_put(t, "next-zone-id", 1)))
+			goto fail_txn;
+	} else if (rc) {
+		goto fail_txn;
+	} else if (version != STORE_SCHEMA_VERSION) {
+		rc = ILNPDNS_ESCHEMA;
+		goto fail_txn;
+	}
+	if ((rc = store_txn_commit(t)))
+		goto fail;
+	*out = st;
+	return 0;
+
+fail_txn:
+	store_txn_abort(t);
+fail:
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	mdb_env_close(st->env);
+	free(st);
+}
+
+/* ---- transactions ---- */
+
+int store_txn_begin(struct store *st, bool write, struct store_txn **out)
+{
+	struct store_txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return ILNPDNS_ENOMEM;
+	t->st = st;
+	t->write = write;
+	int rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if (rc == MDB_READERS_FULL) {
+		/* Slots held by dead processes: reclaim them and try once more. */
+		int dead = 0;
+		mdb_reader_check(st->env, &dead);
+		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	}
+	if (rc) {
+		free(t);
+		return map_err(rc);
+	}
+	*out = t;
+	return 0;
+}
+
+int store_txn_reset(struct store_txn *t)
+{
+	if (t->write)
+		return ILNPDNS_EINVAL;
+	mdb_txn_reset(t->txn);
+	return 0;
+}
+
+int store_txn_renew(struct store_txn *t)
+{
+	if (t->write)
+		return ILNPDNS_EINVAL;
+	return map_err(mdb_txn_renew(t->txn));
+}
+
+int store_txn_commit(struct store_txn *t)
+{
+	int rc = map_err(mdb_txn_commit(t->txn));
+	free(t);
+	return rc;
+}
+
+void store_txn_abort(struct store_txn *t)
+{
+	if (!t)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+/* ---- zones ---- */
+
+static int zone_decode(const MDB_val *d, struct store_zone *out)
+{
+	const uint8_t *p = d->mv_data;
+	if (d->mv_size < 24 + 1)
+		return ILNPDNS_ESTORE;
+	out->id = get_u32(p);
+	out->serial = get_u32(p + 4);
+	out->ilnp_ttl = get_u32(p + 8);
+	out->imported = get_u64(p + 16);
+	out->apex = p + 24;
+	out->apex_len = d->mv_size - 24;
+	if (ilnpdns_dname_len(out->apex) != out->apex_len)
+		return ILNPDNS_ESTORE;
+	out->apex_labels = ilnpdns_dname_labels(out->apex);
+	return 0;
+}
+
+static int zone_write(struct store_txn *t, const uint8_t *apex, const struct store_zone_rec *rec)
+{
+	uint8_t key[ILNPDNS_DNAME_KEYMAX], val[24 + ILNPDNS_DNAME_MAXLEN];
+	size_t klen = ilnpdns_dname_to_key(apex, 0, key), alen = ilnpdns_dname_len(apex);
+
+	put_u32(val, rec->id);
+	put_u32(val + 4, rec->serial);
+	put_u32(val + 8, rec->ilnp_ttl);
+	put_u32(val + 12, rec->flags);
+	put_u64(val + 16, rec->imported);
+	memcpy(val + 24, apex, alen);
+	/* LMDB rejects an empty key; the root zone's key is a lone terminator. */
+	if (klen == 0)
+		key[klen++] = 0x00;
+	MDB_val k = {klen, key}, d = {24 + alen, val};
+	return map_err(mdb_put(t->txn, t->st->zones, &k, &d, 0));
+}
+
+int store_zone_get(struct store_txn *t, const uint8_t *apex, struct store_zone *out)
+{
+	uint8_t key[ILNPDNS_DNAME_KEYMAX];
+	size_t klen = ilnpdns_dname_to_key(apex, 0, key);
+	if (klen == 0)
+		key[klen++] = 0x00;
+	if (klen > (size_t)mdb_env_get_maxkeysize(t->st->env))
+		return ILNPDNS_ENOENT;
+	MDB_val k = {klen, key}, d;
+	int rc = mdb_get(t->txn, t->st->zones, &k, &d);
+	if (rc)
+		return map_err(rc);
+	return zone_decode(&d, out);
+}
+
+int store_zone_find(struct store_txn *t, const uint8_t *name, struct store_zone *out)
+{
+	/* The absolute key of every ancestor is a prefix of the name's key that
+	 * ends at a label terminator: probe from the longest down. */
+	uint8_t key[ILNPDNS_DNAME_KEYMAX];
+	size_t klen = ilnpdns_dname_to_key(name, 0, key);
+	size_t maxkey = (size_t)mdb_env_get_maxkeysize(t->st->env);
+
+	for (size_t len = klen;; len--) {
+		if (len == 0 || key[len - 1] == 0x00) {
+			MDB_val k, d;
+			uint8_t root = 0x00;
+			if (len == 0) {
+				k.mv_size = 1;
+				k.mv_data = &root;
+			} else {
+				k.mv_size = len;
+				k.mv_data = key;
+			}
+			if (k.mv_size <= maxkey) {
+				int rc = mdb_get(t->txn, t->st->zones, &k, &d);
+				if (rc == 0)
+					return zone_decode(&d, out);
+				if (rc != MDB_NOTFOUND)
+					return map_err(rc);
+			}
+		}
+		if (len == 0)
+			return ILNPDNS_ENOENT;
+	}
+}
+
+static int delete_prefix(struct store_txn *t, MDB_dbi dbi, const uint8_t *prefix, size_t plen)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t->txn, dbi, &c);
+	if (rc)
+		return map_err(rc);
+	/* Re-seek after each delete: simpler than reasoning about where LMDB
+	 * leaves a cursor after mdb_cursor_del(), and imports are not hot. */
+	for (;;) {
+		MDB_val k = {plen, (void *)prefix}, d;
+		rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+		if (rc || k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)))
+			break;
+	}
+	mdb_cursor_close(c);
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : map_err(rc);
+}
+
+int store_zone_reset(struct store_txn *t, const uint8_t *apex, uint32_t ilnp_ttl,
+		     struct store_zone *out)
+{
+	struct store_zone_rec rec = {0};
+	struct store_zone old;
+	int rc = store_zone_get(t, apex, &old);
+
+	if (rc == 0) {
+		uint8_t prefix[4];
+		rec.id = old.id;
+		rec.serial = old.serial;
+		put_u32(prefix, old.id);
+		if ((rc = delete_prefix(t, t->st->rrsets, prefix, 4)))
+			return rc;
+	} else if (rc == ILNPDNS_ENOENT) {
+		uint32_t next;
+		if ((rc = meta_get(t, "next-zone-id", &next)) ||
+		    (rc = meta_put(t, "next-zone-id", next + 1)))
+			return rc;
+		rec.id = next;
+	} else {
+		return rc;
+	}
+	rec.ilnp_ttl = ilnp_ttl;
+	rec.imported = (uint64_t)time(NULL);
+	if ((rc = zone_write(t, apex, &rec)))
+		return rc;
+	return store_zone_get(t, apex, out);
+}
+
+static int zone_update(struct store_txn *t, const struct store_zone *zone, uint32_t serial,
+		       uint32_t ilnp_ttl)
+{
+	struct store_zone_rec rec = {.id = zone->id,
+				     .serial = serial,
+				     .ilnp_ttl = ilnp_ttl,
+				     .imported = zone->imported};
+	/* zone->apex may point into the page we are about to rewrite. */
+	uint8_t apex[ILNPDNS_DNAME_MAXLEN];
+	memcpy(apex, zone->apex, zone->apex_len);
+	return zone_write(t, apex, &rec);
+}
+
+int store_zone_set_serial(struct store_txn *t, const struct store_zone *zone, uint32_t serial)
+{
+	return zone_update(t, zone, serial, zone->ilnp_ttl);
+}
+
+int store_zone_set_ilnp_ttl(struct store_txn *t, const struct store_zone *zone, uint32_t ilnp_ttl)
+{
+	return zone_update(t, zone, zone->serial, ilnp_ttl);
+}
+
+int store_zone_delete(struct store_txn *t, const uint8_t *apex)
+{
+	struct store_zone z;
+	int rc = store_zone_get(t, apex, &z);
+	if (rc)
+		return rc;
+	uint8_t prefix[4];
+	put_u32(prefix, z.id);
+	if ((rc = delete_prefix(t, t->st->rrsets, prefix, 4)) ||
+	    (rc = delete_prefix(t, t->st->journal, prefix, 4)))
+		return rc;
+	uint8_t key[ILNPDNS_DNAME_KEYMAX];
+	size_t klen = ilnpdns_dname_to_key(apex, 0, key);
+	if (klen == 0)
+		key[klen++] = 0x00;
+	MDB_val k = {klen, key};
+	return map_err(mdb_del(t->txn, t->st->zones, &k, NULL));
+}
+
+int store_zone_foreach(struct store_txn *t, int (*fn)(const struct store_zone *zone, void *arg),
+		       void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, d;
+	int rc = mdb_cursor_open(t->txn, t->st->zones, &c);
+	if (rc)
+		return map_err(rc);
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		struct store_zone z;
+		int r = zone_decode(&d, &z);
+		if (r == 0)
+			r = fn(&z, arg);
+		if (r) {
+			mdb_cursor_close(c);
+			return r;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+/* ---- RRsets ---- */
+
+size_t store_owner_key(const struct store_zone *zone, const uint8_t *owner, uint8_t *key)
+{
+	return ilnpdns_dname_to_key(owner, zone->apex_labels, key);
+}
+
+/* zone id | relative key | 0x00 | type. Returns 0 when it exceeds LMDB's limit. */
+static size_t rrset_key(const struct store_txn *t, uint32_t zone_id, const uint8_t *key,
+			size_t keylen, uint16_t type, uint8_t *out)
+{
+	if (4 + keylen + 3 > (size_t)mdb_env_get_maxkeysize(t->st->env))
+		return 0;
+	put_u32(out, zone_id);
+	memcpy(out + 4, key, keylen);
+	out[4 + keylen] = 0x00;
+	put_u16(out + 4 + keylen + 1, type);
+	return 4 + keylen + 3;
+}
+
+static int rrset_decode(const MDB_val *k, const MDB_val *d, struct store_rrset *out)
+{
+	if (d->mv_size < RRSET_HDR || k->mv_size < 4 + 3)
+		return ILNPDNS_ESTORE;
+	const uint8_t *p = d->mv_data;
+	out->type = get_u16((const uint8_t *)k->mv_data + k->mv_size - 2);
+	out->ttl = get_u32(p);
+	out->count = get_u16(p + 4);
+	out->rdata = p + RRSET_HDR;
+	out->rdata_len = d->mv_size - RRSET_HDR;
+	return 0;
+}
+
+int store_rrset_get(struct store_txn *t, const struct store_zone *zone, const uint8_t *key,
+		    size_t keylen, uint16_t type, struct store_rrset *out)
+{
+	uint8_t kb[ZONE_KEY_MAX];
+	size_t klen = rrset_key(t, zone->id, key, keylen, type, kb);
+	if (klen == 0)
+		return ILNPDNS_ENOENT;
+	MDB_val k = {klen, kb}, d;
+	int rc = mdb_get(t->txn, t->st->rrsets, &k, &d);
+	if (rc)
+		return map_err(rc);
+	return rrset_decode(&k, &d, out);
+}
+
+enum store_name_state store_name_state(struct store_txn *t, const struct store_zone *zone,
+				       const uint8_t *key, size_t keylen)
+{
+	uint8_t kb[ZONE_KEY_MAX];
+	size_t plen = 4 + keylen;
+	if (plen + 3 > (size_t)mdb_env_get_maxkeysize(t->st->env))
+		return STORE_NAME_NONE;
+	put_u32(kb, zone->id);
+	memcpy(kb + 4, key, keylen);
+
+	MDB_cursor *c;
+	if (mdb_cursor_open(t->txn, t->st->rrsets, &c))
+		return STORE_NAME_NONE;
+	MDB_val k = {plen, kb}, d;
+	enum store_name_state st = STORE_NAME_NONE;
+	/* The first key at or after the name's prefix is either one of its own
+	 * RRsets (prefix then 0x00), a descendant (prefix then a label octet), or
+	 * something unrelated. */
+	if (mdb_cursor_get(c, &k, &d, MDB_SET_RANGE) == 0 && k.mv_size > plen &&
+	    memcmp(k.mv_data, kb, plen) == 0)
+		st = ((const uint8_t *)k.mv_data)[plen] == 0x00 ? STORE_NAME_DATA : STORE_NAME_ENT;
+	mdb_cursor_close(c);
+	return st;
+}
+
+int store_name_foreach(struct store_txn *t, const struct store_zone *zone, const uint8_t *key,
+		       size_t keylen, int (*fn)(const struct store_rrset *rrset, void *arg),
+		       void *arg)
+{
+	uint8_t kb[ZONE_KEY_MAX];
+	size_t plen = 4 + keylen + 1;
+	if (plen + 2 > (size_t)mdb_env_get_maxkeysize(t->st->env))
+		return 0;
+	put_u32(kb, zone->id);
+	memcpy(kb + 4, key, keylen);
+	kb[4 + keylen] = 0x00;
+
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t->txn, t->st->rrsets, &c);
+	if (rc)
+		return map_err(rc);
+	MDB_val k = {plen, kb}, d;
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != plen + 2 || memcmp(k.mv_data, kb, plen) != 0)
+			break;
+		struct store_rrset rs;
+		int r = rrset_decode(&k, &d, &rs);
+		if (r == 0)
+			r = fn(&rs, arg);
+		if (r) {
+			mdb_cursor_close(c);
+			return r;
+		}
+	}
+	mdb_cursor_close(c);
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : map_err(rc);
+}
+
+int store_zone_foreach_rrset(struct store_txn *t, const struct store_zone *zone,
+			     int (*fn)(const uint8_t *key, size_t keylen,
+				       const struct store_rrset *rrset, void *arg),
+			     void *arg)
+{
+	uint8_t prefix[4];
+	put_u32(prefix, zone->id);
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t->txn, t->st->rrsets, &c);
+	if (rc)
+		return map_err(rc);
+	MDB_val k = {4, prefix}, d;
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size < 4 + 3 || memcmp(k.mv_data, prefix, 4) != 0)
+			break;
+		struct store_rrset rs;
+		int r = rrset_decode(&k, &d, &rs);
+		if (r == 0)
+			r = fn((const uint8_t *)k.mv_data + 4, k.mv_size - 4 - 3, &rs, arg);
+		if (r) {
+			mdb_cursor_close(c);
+			return r;
+		}
+	}
+	mdb_cursor_close(c);
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : map_err(rc);
+}
+
+int store_rrset_put(struct store_txn *t, const struct store_zone *zone, const uint8_t *key,
+		    size_t keylen, uint16_t type, uint32_t ttl, uint16_t count,
+		    const uint8_t *rdata, size_t rdata_len)
+{
+	uint8_t kb[ZONE_KEY_MAX];
+	size_t klen = rrset_key(t, zone->id, key, keylen, type, kb);
+	if (klen == 0)
+		return ILNPDNS_ENAME;
+	MDB_val k = {klen, kb}, d = {RRSET_HDR + rdata_len, NULL};
+	/* MDB_RESERVE: write the value straight into the page, no bounce buffer. */
+	int rc = mdb_put(t->txn, t->st->rrsets, &k, &d, MDB_RESERVE);
+	if (rc)
+		return map_err(rc);
+	uint8_t *p = d.mv_data;
+	put_u32(p, ttl);
+	put_u16(p + 4, count);
+	put_u16(p + 6, 0);
+	memcpy(p + RRSET_HDR, rdata, rdata_len);
+	return 0;
+}
+
+int store_rrset_delete(struct store_txn *t, const struct store_zone *zone, const uint8_t *key,
+		       size_t keylen, uint16_t type)
+{
+	uint8_t kb[ZONE_KEY_MAX];
+	size_t klen = rrset_key(t, zone->id, key, keylen, type, kb);
+	if (klen == 0)
+		return ILNPDNS_ENOENT;
+	MDB_val k = {klen, kb};
+	return map_err(mdb_del(t->txn, t->st->rrsets, &k, NULL));
+}
+
+bool store_rrset_next_rdata(const struct store_rrset *rs, size_t *pos, const uint8_t **rdata,
+			    uint16_t *rdlen)
+{
+	if (*pos + 2 > rs->rdata_len)
+		return false;
+	uint16_t len = get_u16(rs->rdata + *pos);
+	if (*pos + 2 + len > rs->rdata_len)
+		return false;
+	*rdata = rs->rdata + *pos + 2;
+	*rdlen = len;
+	*pos += 2 + (size_t)len;
+	return true;
+}

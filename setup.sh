@@ -1,0 +1,55 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# setup.sh -- install what ilnpdns needs on Debian 12, build it, run it or test it.
+#   ./setup.sh run    install, build, start ilnpdnsd on its built-in defaults, dig an L64
+#   ./setup.sh test   install, build, run the whole test suite (plain and sanitizers)
+set -eu
+cd "$(dirname "$0")"
+
+DEPS="build-essential autoconf automake libtool pkg-config libldns-dev libevent-dev libssl-dev
+liblmdb-dev libyaml-dev libcmocka-dev dnsutils bind9-utils knot-dnsutils knot-dnssecutils ldnsutils
+nsd bind9 knot lmdb-utils faketime mandoc iproute2 procps"
+
+install_deps() {
+	missing=""
+	for p in $DEPS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+	$SUDO apt-get update -q
+	# The peers' packages start their daemons on port 53 where systemd runs;
+	# policy-rc.d keeps them stopped: our tests start their own instances.
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+	$SUDO chmod 755 /usr/sbin/policy-rc.d
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+	$SUDO rm -f /usr/sbin/policy-rc.d
+}
+
+build() { # build DIR [configure args...]
+	dir=$1; shift
+	[ -x configure ] || autoreconf -fi
+	mkdir -p "$dir"
+	( cd "$dir" && { [ -f Makefile ] || ../configure -q "$@"; } && make -j"$(nproc)" )
+}
+
+case "${1:-}" in
+run)
+	install_deps
+	build build
+	exec ./build/server/ilnpdnsd -f --quickstart
+	;;
+test)
+	install_deps
+	build build
+	( cd build && make -j"$(nproc)" check ) || { cat build/test-suite.log; exit 1; }
+	build build-san --enable-sanitizers CC=gcc
+	( cd build-san && make -j"$(nproc)" check ) || { cat build-san/test-suite.log; exit 1; }
+	( cd build && make distcheck ) >build/distcheck.log 2>&1 || { tail -50 build/distcheck.log; exit 1; }
+	echo "all tests passed (plain, sanitizers, distcheck)"
+	;;
+*)
+	echo "usage: $0 run|test" >&2
+	exit 2
+	;;
+esac

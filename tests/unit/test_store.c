@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* test_store.c -- the LMDB schema: zones, RRsets, name states, ordering. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ilnpdns/dname.h"
+#include "ilnpdns/error.h"
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/ilnpdns-test-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(store_open(&f->st, f->dir, 64 << 20, 0), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void name(const char *s, uint8_t *w)
+{
+	assert_true(ilnpdns_dname_from_str(s, w) > 0);
+}
+
+static void put(struct store_txn *t, const struct store_zone *z, const char *owner,
+		uint16_t type, const char *rdata, uint16_t rdlen)
+{
+	uint8_t w[256], key[ILNPDNS_DNAME_KEYMAX], buf[512];
+	name(owner, w);
+	size_t kl = store_owner_key(z, w, key);
+	buf[0] = (uint8_t)(rdlen >> 8);
+	buf[1] = (uint8_t)rdlen;
+	memcpy(buf + 2, rdata, rdlen);
+	assert_int_equal(store_rrset_put(t, z, key, kl, type, 0, 1, buf, 2u + rdlen), 0);
+}
+
+static enum store_name_state state_of(struct store_txn *t, const struct store_zone *z,
+				      const char *owner)
+{
+	uint8_t w[256], key[ILNPDNS_DNAME_KEYMAX];
+	name(owner, w);
+	size_t kl = store_owner_key(z, w, key);
+	return store_name_state(t, z, key, kl);
+}
+
+static void load_example(struct store *st)
+{
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t apex[256];
+	name("example.ilnp.", apex);
+	assert_int_equal(store_txn_begin(st, true, &t), 0);
+	assert_int_equal(store_zone_reset(t, apex, 0, &z), 0);
+	put(t, &z, "example.ilnp.", 6, "soa-rdata", 9);
+	put(t, &z, "host1.example.ilnp.", 106, "\0\12\x20\1\x0d\xb8\x11\x40\x10\0", 10);
+	put(t, &z, "host1.example.ilnp.", 104, "\0\12\0\x14\x4f\xff\xff\x20\xee\x64", 10);
+	put(t, &z, "a.b.example.ilnp.", 1, "\1\2\3\4", 4);
+	assert_int_equal(store_zone_set_serial(t, &z, 42), 0);
+	assert_int_equal(store_txn_commit(t), 0);
+}
+
+static void test_zone_find(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t q[256];
+	load_example(f->st);
+	assert_int_equal(store_txn_begin(f->st, false, &t), 0);
+	name("deep.host1.EXAMPLE.ilnp.", q);
+	assert_int_equal(store_zone_find(t, q, &z), 0);
+	assert_int_equal(z.serial, 42);
+	assert_int_equal(z.apex_labels, 2);
+	name("example.ilnp.", q);
+	assert_int_equal(store_zone_find(t, q, &z), 0);
+	name("ilnp.", q);
+	assert_int_equal(store_zone_find(t, q, &z), ILNPDNS_ENOENT);
+	name("other.test.", q);
+	assert_int_equal(store_zone_find(t, q, &z), ILNPDNS_ENOENT);
+	store_txn_abort(t);
+}
+
+static void test_name_state(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t apex[256];
+	load_example(f->st);
+	name("example.ilnp.", apex);
+	assert_int_equal(store_txn_begin(f->st, false, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	assert_int_equal(state_of(t, &z, "example.ilnp."), STORE_NAME_DATA);
+	assert_int_equal(state_of(t, &z, "HOST1.example.ilnp."), STORE_NAME_DATA);
+	assert_int_equal(state_of(t, &z, "b.example.ilnp."), STORE_NAME_ENT);
+	assert_int_equal(state_of(t, &z, "a.b.example.ilnp."), STORE_NAME_DATA);
+	assert_int_equal(state_of(t, &z, "c.b.example.ilnp."), STORE_NAME_NONE);
+	assert_int_equal(state_of(t, &z, "host.example.ilnp."), STORE_NAME_NONE);
+	assert_int_equal(state_of(t, &z, "x.host1.example.ilnp."), STORE_NAME_NONE);
+	store_txn_abort(t);
+}
+
+static int count_rrset(const struct store_rrset *rs, void *arg)
+{
+	uint16_t *types = arg;
+	types[++types[0]] = rs->type;
+	return 0;
+}
+
+static void test_rrsets(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	struct store_rrset rs;
+	uint8_t apex[256], w[256], key[ILNPDNS_DNAME_KEYMAX];
+	load_example(f->st);
+	name("example.ilnp.", apex);
+	assert_int_equal(store_txn_begin(f->st, false, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	name("host1.example.ilnp.", w);
+	size_t kl = store_owner_key(&z, w, key);
+	assert_int_equal(store_rrset_get(t, &z, key, kl, 106, &rs), 0);
+	assert_int_equal(rs.type, 106);
+	assert_int_equal(rs.count, 1);
+	size_t pos = 0;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	assert_true(store_rrset_next_rdata(&rs, &pos, &rd, &rdlen));
+	assert_int_equal(rdlen, 10);
+	assert_memory_equal(rd, "\0\12\x20\1\x0d\xb8\x11\x40\x10\0", 10);
+	assert_false(store_rrset_next_rdata(&rs, &pos, &rd, &rdlen));
+	assert_int_equal(store_rrset_get(t, &z, key, kl, 28, &rs), ILNPDNS_ENOENT);
+	uint16_t types[8] = {0};
+	assert_int_equal(store_name_foreach(t, &z, key, kl, count_rrset, types), 0);
+	assert_int_equal(types[0], 2);
+	assert_int_equal(types[1], 104); /* type order */
+	assert_int_equal(types[2], 106);
+	store_txn_abort(t);
+}
+
+struct walk {
+	char names[16][64];
+	int n;
+	const uint8_t *apex;
+};
+
+static int walk_rrset(const uint8_t *key, size_t kl, const struct store_rrset *rs, void *arg)
+{
+	struct walk *w = arg;
+	uint8_t n[256];
+	assert_true(ilnpdns_dname_from_key(key, kl, w->apex, n) > 0);
+	ilnpdns_dname_to_str(n, w->names[w->n], 64);
+	w->n++;
+	return 0;
+}
+
+static void test_reimport_and_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t apex[256];
+	load_example(f->st);
+	load_example(f->st); /* replace: same content, not doubled */
+	name("example.ilnp.", apex);
+	assert_int_equal(store_txn_begin(f->st, false, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	struct walk w = {.apex = z.apex};
+	assert_int_equal(store_zone_foreach_rrset(t, &z, walk_rrset, &w), 0);
+	assert_int_equal(w.n, 4);
+	assert_string_equal(w.names[0], "example.ilnp.");
+	assert_string_equal(w.names[1], "a.b.example.ilnp.");
+	assert_string_equal(w.names[2], "host1.example.ilnp.");
+	store_txn_abort(t);
+
+	/* delete zone: gone, and a new zone gets a fresh id */
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	uint32_t old_id = z.id;
+	assert_int_equal(store_zone_delete(t, apex), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), ILNPDNS_ENOENT);
+	assert_int_equal(store_zone_reset(t, apex, STORE_ILNP_TTL_KEEP, &z), 0);
+	assert_int_not_equal(z.id, old_id);
+	assert_int_equal(z.ilnp_ttl, STORE_ILNP_TTL_KEEP);
+	assert_int_equal(store_txn_commit(t), 0);
+}
+
+static void test_abort_leaves_zone(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t apex[256];
+	load_example(f->st);
+	name("example.ilnp.", apex);
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_zone_reset(t, apex, 0, &z), 0);
+	store_txn_abort(t);
+	assert_int_equal(store_txn_begin(f->st, false, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	assert_int_equal(z.serial, 42);
+	uint8_t key[ILNPDNS_DNAME_KEYMAX], w[256];
+	name("host1.example.ilnp.", w);
+	size_t kl = store_owner_key(&z, w, key);
+	struct store_rrset rs;
+	assert_int_equal(store_rrset_get(t, &z, key, kl, 104, &rs), 0);
+	store_txn_abort(t);
+}
+
+static void test_reader_renew_sees_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *r, *t;
+	struct store_zone z;
+	uint8_t apex[256];
+	name("example.ilnp.", apex);
+	assert_int_equal(store_txn_begin(f->st, false, &r), 0);
+	assert_int_equal(store_zone_get(r, apex, &z), ILNPDNS_ENOENT);
+	assert_int_equal(store_txn_reset(r), 0);
+	load_example(f->st);
+	assert_int_equal(store_txn_renew(r), 0);
+	assert_int_equal(store_zone_get(r, apex, &z), 0);
+	store_txn_abort(r);
+	(void)t;
+}
+
+static void test_map_full(void **state)
+{
+	char dir[] = "/tmp/ilnpdns-test-mapfull-XXXXXX";
+	struct store *st;
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t apex[256], buf[4002];
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_open(&st, dir, 1 << 20, 0), 0);
+	name("full.test.", apex);
+	assert_int_equal(store_txn_begin(st, true, &t), 0);
+	assert_int_equal(store_zone_reset(t, apex, 0, &z), 0);
+	memset(buf, 0, sizeof(buf));
+	buf[0] = 4000 >> 8;
+	buf[1] = 4000 & 0xff;
+	int rc = 0;
+	for (int i = 0; i < 1000 && rc == 0; i++) {
+		uint8_t key[8] = {'h', (uint8_t)('a' + i / 26 / 26 % 26), (uint8_t)('a' + i / 26 % 26),
+				  (uint8_t)('a' + i % 26), 0};
+		rc = store_rrset_put(t, &z, key, 5, 16, 0, 1, buf, sizeof(buf));
+	}
+	assert_int_equal(rc, ILNPDNS_EMAPFULL);
+	store_txn_abort(t);
+	store_close(st);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_zone_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rrsets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reimport_and_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_leaves_zone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_renew_sees_commit, setup, teardown),
+		cmocka_unit_test(test_map_full),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

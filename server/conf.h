@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* conf.h -- ilnpdnsd configuration: the parsed YAML file or the built-in defaults. */
+#ifndef ILNPDNS_CONF_H
+#define ILNPDNS_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ilnpdns/dname.h"
+
+struct conf_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64]; /* as written: "127.0.0.1@5300", "::1@5300" */
+};
+
+struct conf_zone {
+	char *domain;                       /* as written, e.g. "example.ilnp." */
+	uint8_t apex[ILNPDNS_DNAME_MAXLEN]; /* wire form */
+	char *file;                         /* master file for the first import, or NULL */
+	uint32_t ilnp_ttl;                  /* effective: zone override or server default */
+};
+
+struct conf {
+	char *path; /* file it came from, NULL for built-in defaults */
+
+	/* server: */
+	struct conf_addr *listen;
+	size_t nlisten;
+	char *database;        /* LMDB directory */
+	size_t mapsize;        /* bytes */
+	unsigned workers;      /* query threads, default: one per core */
+	uint32_t ilnp_ttl;     /* STORE_ILNP_TTL_KEEP for "keep" */
+	char *control;         /* control socket path */
+	struct conf_addr *metrics; /* Prometheus listener or NULL */
+	uint16_t edns_size;    /* advertised and maximum UDP payload, default 1232 */
+	unsigned tcp_idle_ms;  /* idle timeout, default 10000 */
+	unsigned tcp_max_clients;   /* connections per worker, default 1000 */
+	unsigned tcp_max_per_source; /* connections per client address, default 32 */
+	int log_level;         /* LOG_ERR..LOG_DEBUG */
+	bool log_syslog;       /* false: stderr */
+	char *user;            /* drop to this user after binding, or NULL */
+
+	/* zone: */
+	struct conf_zone *zones;
+	size_t nzones;
+};
+
+/*
+ * Parse a YAML configuration file. Unknown keys, bad values and wrong shapes
+ * are errors written to err as "file:line: key: problem". Relative paths
+ * stay relative to the current directory. Returns 0 or ILNPDNS_ECONF /
+ * ILNPDNS_ENOMEM; *out is owned by the caller (conf_free()).
+ */
+int conf_load(const char *path, struct conf **out, char *err, size_t errlen);
+
+/*
+ * The built-in defaults of the quick start: zones/example.ilnp.zone for
+ * example.ilnp. on 127.0.0.1@5300 and ::1@5300, database var/ilnpdns,
+ * control var/ilnpdns.sock, ILNP TTL 0.
+ */
+int conf_defaults(struct conf **out);
+
+void conf_free(struct conf *conf);
+
+/* The zone entry with this apex, or NULL. */
+const struct conf_zone *conf_zone_find(const struct conf *conf, const uint8_t *apex);
+
+#endif /* ILNPDNS_CONF_H */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* daemon.h -- life cycle of ilnpdnsd: start, reload, stop (daemon.c). */
+#ifndef ILNPDNS_DAEMON_H
+#define ILNPDNS_DAEMON_H
+
+#include <stddef.h>
+
+struct server;
+
+/*
+ * Parse the configuration file again; only when the whole file is valid,
+ * swap it in (new zones are imported from their files if the database does
+ * not hold them yet, ILNP TTL settings are applied). On any error the old
+ * configuration stays and err says why. Main thread only. Listen addresses
+ * and worker count changes take effect at the next restart (logged).
+ */
+int daemon_reload(struct server *srv, char *err, size_t errlen);
+
+/* Ask the daemon to stop: workers finish, the store closes, main returns. */
+void daemon_stop(struct server *srv);
+
+/*
+ * Control socket (control.c): listen on srv->conf->control (mode 0600) in
+ * the main loop. Commands and replies are described in control.c.
+ */
+int control_start(struct server *srv);
+void control_stop(struct server *srv);
+
+/* Metrics listener (metrics.c): Prometheus text at /metrics, if configured. */
+int metrics_start(struct server *srv);
+void metrics_stop(struct server *srv);
+
+#endif /* ILNPDNS_DAEMON_H */

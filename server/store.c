@@ -194,6 +194,24 @@ int store_txn_begin(struct store *st, bool write, struct store_txn **out)
 	return 0;
 }
 
+int store_txn_begin_nested(struct store_txn *parent, struct store_txn **out)
+{
+	if (!parent->write)
+		return ILNPDNS_EINVAL;
+	struct store_txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return ILNPDNS_ENOMEM;
+	t->st = parent->st;
+	t->write = true;
+	int rc = mdb_txn_begin(parent->st->env, parent->txn, 0, &t->txn);
+	if (rc) {
+		free(t);
+		return map_err(rc);
+	}
+	*out = t;
+	return 0;
+}
+
 int store_txn_reset(struct store_txn *t)
 {
 	if (t->write)
@@ -588,6 +606,137 @@ int store_rrset_delete(struct store_txn *t, const struct store_zone *zone, const
 		return ILNPDNS_ENOENT;
 	MDB_val k = {klen, kb};
 	return map_err(mdb_del(t->txn, t->st->rrsets, &k, NULL));
+}
+
+/* ---- journal ---- */
+
+#define JOURNAL_HDR 24 /* old u32 | new u32 | time u64 | removed u32 | added u32 */
+
+static int journal_cursor_last(struct store_txn *t, const struct store_zone *zone, MDB_cursor *c,
+			       uint64_t *last)
+{
+	/* Position after the zone's range, then step back one. */
+	uint8_t next[4];
+	MDB_val k = {4, next}, d;
+	int rc;
+	if (zone->id == UINT32_MAX) {
+		rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+	} else {
+		put_u32(next, zone->id + 1);
+		rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+		rc = mdb_cursor_get(c, &k, &d, rc == 0 ? MDB_PREV : MDB_LAST);
+	}
+	if (rc == 0 && k.mv_size == 12 && get_u32(k.mv_data) == zone->id) {
+		*last = get_u64((const uint8_t *)k.mv_data + 4);
+		return 0;
+	}
+	*last = 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc);
+}
+
+int store_journal_append(struct store_txn *t, const struct store_zone *zone, uint32_t old_serial,
+			 uint32_t new_serial, uint32_t removed, uint32_t added, const uint8_t *rrs,
+			 size_t rrs_len)
+{
+	MDB_cursor *c;
+	uint64_t last;
+	int rc = mdb_cursor_open(t->txn, t->st->journal, &c);
+	if (rc)
+		return map_err(rc);
+	rc = journal_cursor_last(t, zone, c, &last);
+	mdb_cursor_close(c);
+	if (rc)
+		return rc;
+	uint8_t kb[12];
+	put_u32(kb, zone->id);
+	put_u64(kb + 4, last + 1);
+	MDB_val k = {12, kb}, d = {JOURNAL_HDR + rrs_len, NULL};
+	if ((rc = mdb_put(t->txn, t->st->journal, &k, &d, MDB_RESERVE)))
+		return map_err(rc);
+	uint8_t *p = d.mv_data;
+	put_u32(p, old_serial);
+	put_u32(p + 4, new_serial);
+	put_u64(p + 8, (uint64_t)time(NULL));
+	put_u32(p + 16, removed);
+	put_u32(p + 20, added);
+	memcpy(p + JOURNAL_HDR, rrs, rrs_len);
+	return 0;
+}
+
+int store_journal_foreach(struct store_txn *t, const struct store_zone *zone, uint64_t from_seq,
+			  int (*fn)(const struct store_journal_entry *entry, void *arg), void *arg)
+{
+	uint8_t kb[12];
+	put_u32(kb, zone->id);
+	put_u64(kb + 4, from_seq);
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(t->txn, t->st->journal, &c);
+	if (rc)
+		return map_err(rc);
+	MDB_val k = {12, kb}, d;
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 12 || get_u32(k.mv_data) != zone->id)
+			break;
+		if (d.mv_size < JOURNAL_HDR) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		const uint8_t *p = d.mv_data;
+		struct store_journal_entry e = {
+			.seq = get_u64((const uint8_t *)k.mv_data + 4),
+			.old_serial = get_u32(p),
+			.new_serial = get_u32(p + 4),
+			.time = get_u64(p + 8),
+			.removed = get_u32(p + 16),
+			.added = get_u32(p + 20),
+			.rrs = p + JOURNAL_HDR,
+			.rrs_len = d.mv_size - JOURNAL_HDR,
+		};
+		int r = fn(&e, arg);
+		if (r) {
+			mdb_cursor_close(c);
+			return r;
+		}
+	}
+	mdb_cursor_close(c);
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : map_err(rc);
+}
+
+int store_journal_trim(struct store_txn *t, const struct store_zone *zone, size_t max_entries,
+		       size_t *dropped)
+{
+	MDB_cursor *c;
+	uint64_t last;
+	size_t n = 0;
+	int rc = mdb_cursor_open(t->txn, t->st->journal, &c);
+	if (rc)
+		return map_err(rc);
+	if ((rc = journal_cursor_last(t, zone, c, &last)))
+		goto out;
+	/* Sequences are dense (appends only, trims from the front), so the
+	 * oldest kept entry is last - max_entries + 1. */
+	for (;;) {
+		uint8_t kb[12];
+		put_u32(kb, zone->id);
+		put_u64(kb + 4, 0);
+		MDB_val k = {12, kb}, d;
+		rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+		if (rc || k.mv_size != 12 || get_u32(k.mv_data) != zone->id)
+			break;
+		uint64_t seq = get_u64((const uint8_t *)k.mv_data + 4);
+		if (last - seq + 1 <= max_entries)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)))
+			break;
+		n++;
+	}
+	rc = (rc == 0 || rc == MDB_NOTFOUND) ? 0 : map_err(rc);
+out:
+	mdb_cursor_close(c);
+	if (dropped)
+		*dropped = n;
+	return rc;
 }
 
 bool store_rrset_next_rdata(const struct store_rrset *rs, size_t *pos, const uint8_t **rdata,

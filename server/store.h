@@ -118,6 +118,13 @@ int store_txn_renew(struct store_txn *txn);
 int store_txn_commit(struct store_txn *txn);
 void store_txn_abort(struct store_txn *txn);
 
+/*
+ * A child of a write transaction: its changes join the parent on commit and
+ * vanish on abort. Group commit uses one child per update so that each update
+ * is all-or-nothing while the batch shares one durable commit.
+ */
+int store_txn_begin_nested(struct store_txn *parent, struct store_txn **out);
+
 /* ---- zones ---- */
 
 /* The zone whose apex is the longest suffix of name. ILNPDNS_ENOENT if none. */
@@ -194,6 +201,34 @@ int store_rrset_put(struct store_txn *txn, const struct store_zone *zone, const 
 /* Delete an RRset; ILNPDNS_ENOENT if it was absent. */
 int store_rrset_delete(struct store_txn *txn, const struct store_zone *zone, const uint8_t *key,
 		       size_t keylen, uint16_t type);
+
+/* ---- journal ---- */
+
+/* One journal entry (borrowed view). rrs holds removed then added RRs, each
+ * as owner wire name | type u16 | class u16 | ttl u32 | rdlen u16 | rdata. */
+struct store_journal_entry {
+	uint64_t seq;
+	uint32_t old_serial;
+	uint32_t new_serial;
+	uint64_t time;
+	uint32_t removed;
+	uint32_t added;
+	const uint8_t *rrs;
+	size_t rrs_len;
+};
+
+/* Append an entry after the zone's last one (sequence = last + 1). */
+int store_journal_append(struct store_txn *txn, const struct store_zone *zone,
+			 uint32_t old_serial, uint32_t new_serial, uint32_t removed,
+			 uint32_t added, const uint8_t *rrs, size_t rrs_len);
+
+/* Call fn for each entry with sequence >= from_seq, oldest first. */
+int store_journal_foreach(struct store_txn *txn, const struct store_zone *zone, uint64_t from_seq,
+			  int (*fn)(const struct store_journal_entry *entry, void *arg), void *arg);
+
+/* Drop the oldest entries until at most max_entries remain; *dropped counts them. */
+int store_journal_trim(struct store_txn *txn, const struct store_zone *zone, size_t max_entries,
+		       size_t *dropped);
 
 /* Walk the rdata of an RRset view: *pos starts at 0; returns false at the end. */
 bool store_rrset_next_rdata(const struct store_rrset *rrset, size_t *pos, const uint8_t **rdata,

@@ -277,6 +277,67 @@ static void test_map_full(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static int collect_seq(const struct store_journal_entry *e, void *arg)
+{
+	uint64_t *seqs = arg;
+	seqs[++seqs[0]] = e->seq;
+	assert_int_equal(e->new_serial, e->old_serial + 1);
+	assert_int_equal(e->rrs_len, 3);
+	assert_memory_equal(e->rrs, "abc", 3);
+	return 0;
+}
+
+static void test_journal(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t, *child;
+	struct store_zone z, other;
+	uint8_t apex[256], apex2[256];
+	load_example(f->st);
+	name("example.ilnp.", apex);
+	name("other.test.", apex2);
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	assert_int_equal(store_zone_reset(t, apex2, 0, &other), 0);
+	for (uint32_t i = 0; i < 5; i++) {
+		assert_int_equal(store_journal_append(t, &z, 100 + i, 101 + i, 1, 1,
+						      (const uint8_t *)"abc", 3), 0);
+		/* the other zone's entries must not disturb z's sequence */
+		assert_int_equal(store_journal_append(t, &other, i, i + 1, 0, 0,
+						      (const uint8_t *)"abc", 3), 0);
+	}
+	/* a nested transaction that aborts leaves nothing behind */
+	assert_int_equal(store_txn_begin_nested(t, &child), 0);
+	assert_int_equal(store_journal_append(child, &z, 1, 2, 0, 0, (const uint8_t *)"abc", 3), 0);
+	store_txn_abort(child);
+	assert_int_equal(store_txn_commit(t), 0);
+
+	uint64_t seqs[16] = {0};
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_journal_foreach(t, &z, 0, collect_seq, seqs), 0);
+	assert_int_equal(seqs[0], 5);
+	for (int i = 1; i <= 5; i++)
+		assert_int_equal(seqs[i], (uint64_t)i);
+	size_t dropped;
+	assert_int_equal(store_journal_trim(t, &z, 2, &dropped), 0);
+	assert_int_equal(dropped, 3);
+	memset(seqs, 0, sizeof(seqs));
+	assert_int_equal(store_journal_foreach(t, &z, 0, collect_seq, seqs), 0);
+	assert_int_equal(seqs[0], 2);
+	assert_int_equal(seqs[1], 4);
+	assert_int_equal(seqs[2], 5);
+	/* appends continue the sequence after a trim */
+	assert_int_equal(store_journal_append(t, &z, 200, 201, 0, 0, (const uint8_t *)"abc", 3), 0);
+	memset(seqs, 0, sizeof(seqs));
+	assert_int_equal(store_journal_foreach(t, &z, 6, collect_seq, seqs), 0);
+	assert_int_equal(seqs[0], 1);
+	assert_int_equal(seqs[1], 6);
+	memset(seqs, 0, sizeof(seqs));
+	assert_int_equal(store_journal_foreach(t, &other, 0, collect_seq, seqs), 0);
+	assert_int_equal(seqs[0], 5);
+	assert_int_equal(store_txn_commit(t), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +347,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reimport_and_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_leaves_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_renew_sees_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
 		cmocka_unit_test(test_map_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,9 +3,18 @@
 #ifndef ILNPDNS_DAEMON_H
 #define ILNPDNS_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct server;
+
+/*
+ * Run ilnpdnsd after option parsing (main.c): conf_path is the YAML file,
+ * or NULL for the built-in defaults; unless foreground, detach once ready;
+ * verbose raises the configured log level by that many steps. Returns the
+ * process exit status.
+ */
+int daemon_main(const char *conf_path, bool foreground, int verbose);
 
 /*
  * Parse the configuration file again; only when the whole file is valid,

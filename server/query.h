@@ -32,6 +32,8 @@ struct query_info {
 struct query_ctx;
 struct query_ctx *query_ctx_new(void);
 void query_ctx_free(struct query_ctx *ctx);
+/* The EDNS payload size to advertise and cap UDP answers at (conf edns_size; default 1232). */
+void query_ctx_set_edns_size(struct query_ctx *ctx, uint16_t size);
 
 /*
  * Answer req (reqlen octets, as received, without the TCP length prefix)

@@ -25,6 +25,7 @@ struct store {
 struct store_txn {
 	struct store *st;
 	MDB_txn *txn;
+	MDB_cursor *rrc; /* read txns: one cached "rrsets" cursor, renewed with the txn */
 	bool write;
 };
 
@@ -224,11 +225,16 @@ int store_txn_renew(struct store_txn *t)
 {
 	if (t->write)
 		return ILNPDNS_EINVAL;
-	return map_err(mdb_txn_renew(t->txn));
+	int rc = mdb_txn_renew(t->txn);
+	if (rc == 0 && t->rrc)
+		rc = mdb_cursor_renew(t->txn, t->rrc);
+	return map_err(rc);
 }
 
 int store_txn_commit(struct store_txn *t)
 {
+	if (t->rrc)
+		mdb_cursor_close(t->rrc);
 	int rc = map_err(mdb_txn_commit(t->txn));
 	free(t);
 	return rc;
@@ -238,6 +244,8 @@ void store_txn_abort(struct store_txn *t)
 {
 	if (!t)
 		return;
+	if (t->rrc)
+		mdb_cursor_close(t->rrc);
 	mdb_txn_abort(t->txn);
 	free(t);
 }
@@ -443,6 +451,30 @@ int store_zone_foreach(struct store_txn *t, int (*fn)(const struct store_zone *z
 
 /* ---- RRsets ---- */
 
+/*
+ * A cursor on "rrsets". Read transactions keep one and renew it with the
+ * transaction, so the query path opens no cursor (mdb_cursor_open mallocs)
+ * per lookup; write transactions open a fresh one, closed by rrc_put().
+ */
+static int rrc_get(struct store_txn *t, MDB_cursor **c)
+{
+	if (t->write)
+		return mdb_cursor_open(t->txn, t->st->rrsets, c);
+	if (!t->rrc) {
+		int rc = mdb_cursor_open(t->txn, t->st->rrsets, &t->rrc);
+		if (rc)
+			return rc;
+	}
+	*c = t->rrc;
+	return 0;
+}
+
+static void rrc_put(struct store_txn *t, MDB_cursor *c)
+{
+	if (c != t->rrc)
+		mdb_cursor_close(c);
+}
+
 size_t store_owner_key(const struct store_zone *zone, const uint8_t *owner, uint8_t *key)
 {
 	return ilnpdns_dname_to_key(owner, zone->apex_labels, key);
@@ -499,7 +531,7 @@ enum store_name_state store_name_state(struct store_txn *t, const struct store_z
 	memcpy(kb + 4, key, keylen);
 
 	MDB_cursor *c;
-	if (mdb_cursor_open(t->txn, t->st->rrsets, &c))
+	if (rrc_get(t, &c))
 		return STORE_NAME_NONE;
 	MDB_val k = {plen, kb}, d;
 	enum store_name_state st = STORE_NAME_NONE;
@@ -509,7 +541,7 @@ enum store_name_state store_name_state(struct store_txn *t, const struct store_z
 	if (mdb_cursor_get(c, &k, &d, MDB_SET_RANGE) == 0 && k.mv_size > plen &&
 	    memcmp(k.mv_data, kb, plen) == 0)
 		st = ((const uint8_t *)k.mv_data)[plen] == 0x00 ? STORE_NAME_DATA : STORE_NAME_ENT;
-	mdb_cursor_close(c);
+	rrc_put(t, c);
 	return st;
 }
 
@@ -526,7 +558,7 @@ int store_name_foreach(struct store_txn *t, const struct store_zone *zone, const
 	kb[4 + keylen] = 0x00;
 
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(t->txn, t->st->rrsets, &c);
+	int rc = rrc_get(t, &c);
 	if (rc)
 		return map_err(rc);
 	MDB_val k = {plen, kb}, d;
@@ -539,11 +571,11 @@ int store_name_foreach(struct store_txn *t, const struct store_zone *zone, const
 		if (r == 0)
 			r = fn(&rs, arg);
 		if (r) {
-			mdb_cursor_close(c);
+			rrc_put(t, c);
 			return r;
 		}
 	}
-	mdb_cursor_close(c);
+	rrc_put(t, c);
 	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : map_err(rc);
 }
 
@@ -555,7 +587,7 @@ int store_zone_foreach_rrset(struct store_txn *t, const struct store_zone *zone,
 	uint8_t prefix[4];
 	put_u32(prefix, zone->id);
 	MDB_cursor *c;
-	int rc = mdb_cursor_open(t->txn, t->st->rrsets, &c);
+	int rc = rrc_get(t, &c);
 	if (rc)
 		return map_err(rc);
 	MDB_val k = {4, prefix}, d;
@@ -568,11 +600,11 @@ int store_zone_foreach_rrset(struct store_txn *t, const struct store_zone *zone,
 		if (r == 0)
 			r = fn((const uint8_t *)k.mv_data + 4, k.mv_size - 4 - 3, &rs, arg);
 		if (r) {
-			mdb_cursor_close(c);
+			rrc_put(t, c);
 			return r;
 		}
 	}
-	mdb_cursor_close(c);
+	rrc_put(t, c);
 	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : map_err(rc);
 }
 

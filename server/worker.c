@@ -1,0 +1,944 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* worker.c -- query threads: one libevent loop each, UDP in recvmmsg batches, TCP per RFC 7766. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "conf.h"
+#include "ilnpdns/error.h"
+#include "ilnpdns/log.h"
+#include "query.h"
+#include "server.h"
+#include "stats.h"
+#include "store.h"
+
+#define MSG_MAX       65535 /* a DNS message never exceeds this (2-octet TCP length) */
+#define UDP_BATCH     32    /* datagrams per recvmmsg/sendmmsg */
+#define UDP_ROUNDS    8     /* batches per wake-up before TCP gets a turn */
+#define TCP_ACCEPTS   64    /* accepts per wake-up */
+#define TCP_IN_START  4096  /* initial per-connection input buffer */
+#define UDP_RCVBUF    (1 << 20)
+#define SRC_TABLE_MAX (1u << 20)
+
+/* Room for either pktinfo form in one control message. */
+#define PKTINFO_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
+
+union cmsg_buf {
+	struct cmsghdr align;
+	uint8_t buf[PKTINFO_SPACE];
+};
+
+struct worker;
+
+struct udp_sock {
+	struct worker *w;
+	int fd;
+	int family;
+	bool wildcard; /* bound to 0.0.0.0 or ::, so replies name their source address */
+	struct event *ev;
+};
+
+struct tcp_listener {
+	struct worker *w;
+	int fd;
+	struct event *ev;
+	struct event *pause; /* re-enables accepting after running out of descriptors */
+};
+
+struct tcp_conn {
+	struct worker *w;
+	int fd;
+	struct event *ev;
+	short armed; /* EV_READ or EV_WRITE: what ev waits for */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	uint8_t *in; /* received octets not yet consumed: length-prefixed messages */
+	size_t inlen, incap;
+	uint8_t *out; /* the unsent tail of one response */
+	size_t outoff, outlen, outcap;
+	bool eof; /* the client half-closed: answer what is buffered, then close */
+	struct tcp_conn *prev, *next;
+};
+
+/*
+ * Connections per client address, shared by all workers: SO_REUSEPORT
+ * spreads one client's connections over every worker, so a per-worker count
+ * would multiply the limit. Touched only at accept and close, never per
+ * query, so a mutex is cheap. Open addressing with linear probing and
+ * backward-shift deletion; the seed keeps clients from choosing collisions.
+ */
+struct src_entry {
+	uint8_t addr[16];
+	uint8_t family;
+	uint32_t count; /* 0: empty slot */
+};
+
+struct src_table {
+	pthread_mutex_t lock;
+	struct src_entry *slots;
+	size_t mask;
+	uint64_t seed;
+	unsigned limit;
+};
+
+struct worker {
+	struct server *srv;
+	unsigned idx;
+	pthread_t thread;
+	bool thread_started;
+	struct event_base *base;
+	struct event *stop_ev;
+	struct stats *stats;
+	struct query_ctx *qctx;
+	struct store_txn *txn;
+	struct src_table *srcs;
+
+	struct udp_sock *udp;
+	size_t nudp;
+	struct tcp_listener *tcp;
+	size_t ntcp;
+	struct tcp_conn *conns;
+	size_t nconns;
+
+	/* Transport settings copied at start: reload swaps srv->conf under us. */
+	struct timeval idle;
+	bool idle_on;
+	unsigned max_clients;
+
+	/* UDP batch state and buffers, allocated once per worker. */
+	struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
+	struct iovec riov[UDP_BATCH], siov[UDP_BATCH];
+	struct sockaddr_storage from[UDP_BATCH];
+	union cmsg_buf rctl[UDP_BATCH], sctl[UDP_BATCH];
+	uint8_t *rbuf; /* UDP_BATCH x MSG_MAX */
+	uint8_t *sbuf; /* UDP_BATCH x MSG_MAX */
+	uint8_t *tbuf; /* one TCP response: 2-octet length, then the message */
+
+	time_t last_complaint; /* rate limit for per-packet error logs */
+};
+
+/* ---- small helpers ---- */
+
+static bool complain_ok(struct worker *w)
+{
+	time_t now = time(NULL);
+	if (now == w->last_complaint)
+		return false;
+	w->last_complaint = now;
+	return true;
+}
+
+static void addr_key(const struct sockaddr_storage *ss, uint8_t *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	*family = (uint8_t)ss->ss_family;
+	if (ss->ss_family == AF_INET)
+		memcpy(addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(addr, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+/* ---- per-source connection counts ---- */
+
+static size_t src_hash(const struct src_table *t, uint8_t family, const uint8_t addr[16])
+{
+	/* FNV-1a, seeded: enough spread for a table bounded by the connection limits. */
+	uint64_t h = 0xcbf29ce484222325ULL ^ t->seed;
+	h = (h ^ family) * 0x100000001b3ULL;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 32)) & t->mask;
+}
+
+static struct src_table *src_table_new(unsigned limit, size_t max_conns)
+{
+	struct src_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	size_t cap = 64;
+	while (cap < 2 * max_conns && cap < SRC_TABLE_MAX)
+		cap <<= 1;
+	t->slots = calloc(cap, sizeof(*t->slots));
+	if (!t->slots) {
+		free(t);
+		return NULL;
+	}
+	t->mask = cap - 1;
+	t->limit = limit;
+	if (getrandom(&t->seed, sizeof(t->seed), 0) != (ssize_t)sizeof(t->seed))
+		t->seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+	pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+static void src_table_free(struct src_table *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_destroy(&t->lock);
+	free(t->slots);
+	free(t);
+}
+
+/* Count one more connection from ss; false when that would pass the limit. */
+static bool src_acquire(struct src_table *t, const struct sockaddr_storage *ss)
+{
+	if (!t->limit)
+		return true;
+	uint8_t family, addr[16];
+	addr_key(ss, &family, addr);
+	bool ok = false;
+	pthread_mutex_lock(&t->lock);
+	size_t i = src_hash(t, family, addr);
+	for (size_t probes = 0; probes <= t->mask; probes++, i = (i + 1) & t->mask) {
+		struct src_entry *e = &t->slots[i];
+		if (e->count == 0) {
+			/* Keep one slot free so that probing always ends. */
+			if (probes == t->mask)
+				break;
+			memcpy(e->addr, addr, 16);
+			e->family = family;
+			e->count = 1;
+			ok = true;
+			break;
+		}
+		if (e->family == family && memcmp(e->addr, addr, 16) == 0) {
+			if (e->count < t->limit) {
+				e->count++;
+				ok = true;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
+
+static void src_release(struct src_table *t, const struct sockaddr_storage *ss)
+{
+	if (!t->limit)
+		return;
+	uint8_t family, addr[16];
+	addr_key(ss, &family, addr);
+	pthread_mutex_lock(&t->lock);
+	size_t i = src_hash(t, family, addr);
+	for (size_t probes = 0; probes <= t->mask; probes++, i = (i + 1) & t->mask) {
+		struct src_entry *e = &t->slots[i];
+		if (e->count == 0)
+			break;
+		if (e->family != family || memcmp(e->addr, addr, 16) != 0)
+			continue;
+		if (--e->count > 0)
+			break;
+		/* Backward-shift deletion: pull later entries of the probe run into
+		 * the hole unless they already sit between their home and the hole. */
+		size_t hole = i;
+		for (size_t j = (i + 1) & t->mask; t->slots[j].count; j = (j + 1) & t->mask) {
+			size_t home = src_hash(t, t->slots[j].family, t->slots[j].addr);
+			if (((j - home) & t->mask) >= ((j - hole) & t->mask)) {
+				t->slots[hole] = t->slots[j];
+				t->slots[j].count = 0;
+				hole = j;
+			}
+		}
+		break;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- the read transaction ---- */
+
+static bool txn_begin(struct worker *w)
+{
+	int rc = store_txn_renew(w->txn);
+	if (rc && complain_ok(w))
+		log_warnx("worker %u: cannot renew the store snapshot: %s", w->idx,
+		          ilnpdns_strerror(rc));
+	return rc == 0;
+}
+
+/* ---- UDP ---- */
+
+/* Find the address the datagram was sent to, as a pktinfo control message. */
+static const struct cmsghdr *udp_dst(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) ||
+		    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO))
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * Answer from the address the query was sent to: on a wildcard socket the
+ * kernel would otherwise pick a source by routing, and a client that sent to
+ * one of our other addresses drops the reply as unsolicited.
+ */
+static void udp_set_src(struct worker *w, const struct udp_sock *u, unsigned m, struct msghdr *rh)
+{
+	struct msghdr *sh = &w->smsg[m].msg_hdr;
+	const struct cmsghdr *rc = u->wildcard ? udp_dst(rh) : NULL;
+	if (!rc) {
+		sh->msg_control = NULL;
+		sh->msg_controllen = 0;
+		return;
+	}
+	sh->msg_control = w->sctl[m].buf;
+	struct cmsghdr *c;
+	if (rc->cmsg_level == IPPROTO_IP) {
+		struct in_pktinfo pi;
+		memcpy(&pi, CMSG_DATA(rc), sizeof(pi));
+		pi.ipi_ifindex =
+		    0; /* the source address alone decides, routing picks the way out */
+		sh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		c = CMSG_FIRSTHDR(sh);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else {
+		/* Keep the interface index: a link-local source needs it. */
+		sh->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+		c = CMSG_FIRSTHDR(sh);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+		memcpy(CMSG_DATA(c), CMSG_DATA(rc), sizeof(struct in6_pktinfo));
+	}
+}
+
+static void udp_send(struct worker *w, struct udp_sock *u, unsigned m)
+{
+	unsigned off = 0;
+	while (off < m) {
+		int r = sendmmsg(u->fd, w->smsg + off, m - off, 0);
+		if (r > 0) {
+			off += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		/* The first remaining datagram failed (full socket buffer, bad
+		 * destination): drop it and go on with the rest. */
+		if (complain_ok(w))
+			log_warn("worker %u: udp sendmmsg", w->idx);
+		w->stats->dropped++;
+		off++;
+	}
+}
+
+static void udp_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_sock *u = arg;
+	struct worker *w = u->w;
+
+	for (int round = 0; round < UDP_ROUNDS; round++) {
+		for (unsigned i = 0; i < UDP_BATCH; i++) {
+			struct msghdr *h = &w->rmsg[i].msg_hdr;
+			h->msg_namelen = sizeof(w->from[i]);
+			h->msg_control = w->rctl[i].buf;
+			h->msg_controllen = sizeof(w->rctl[i].buf);
+			h->msg_flags = 0;
+		}
+		int n = recvmmsg(fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    complain_ok(w))
+				log_warn("worker %u: udp recvmmsg", w->idx);
+			return;
+		}
+		if (!txn_begin(w)) {
+			w->stats->dropped += (uint64_t)n;
+			return;
+		}
+		unsigned m = 0;
+		for (int i = 0; i < n; i++) {
+			struct msghdr *rh = &w->rmsg[i].msg_hdr;
+			struct query_info info = {0};
+			size_t len = query_process(w->qctx, w->txn, w->rbuf + (size_t)i * MSG_MAX,
+			                           w->rmsg[i].msg_len, QUERY_UDP,
+			                           (const struct sockaddr *)&w->from[i],
+			                           w->sbuf + (size_t)m * MSG_MAX, MSG_MAX, &info);
+			stats_count(w->stats, QUERY_UDP, &info);
+			if (len == 0)
+				continue;
+			struct msghdr *sh = &w->smsg[m].msg_hdr;
+			w->siov[m].iov_base = w->sbuf + (size_t)m * MSG_MAX;
+			w->siov[m].iov_len = len;
+			sh->msg_iov = &w->siov[m];
+			sh->msg_iovlen = 1;
+			sh->msg_name = &w->from[i];
+			sh->msg_namelen = rh->msg_namelen;
+			sh->msg_flags = 0;
+			udp_set_src(w, u, m, rh);
+			m++;
+		}
+		/* Release the snapshot before the system call: a reader pins old
+		 * pages, and writers should be able to reuse them soon. */
+		store_txn_reset(w->txn);
+		udp_send(w, u, m);
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+/* ---- TCP (RFC 7766) ---- */
+
+static void conn_event(evutil_socket_t fd, short what, void *arg);
+
+static void conn_close(struct tcp_conn *c)
+{
+	struct worker *w = c->w;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->nconns--;
+	src_release(w->srcs, &c->peer);
+	event_free(c->ev);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Wait for what (EV_READ or EV_WRITE), restarting the idle clock. */
+static int conn_arm(struct tcp_conn *c, short what)
+{
+	struct worker *w = c->w;
+	if (c->armed == what)
+		return 0;
+	event_del(c->ev);
+	if (event_assign(c->ev, w->base, c->fd, what | EV_PERSIST, conn_event, c) != 0 ||
+	    event_add(c->ev, w->idle_on ? &w->idle : NULL) != 0)
+		return -1;
+	c->armed = what;
+	return 0;
+}
+
+/*
+ * Send one framed response. Most go out whole in one system call (length
+ * and message are contiguous in tbuf, so the client never sees a lone
+ * length octet pair, RFC 7766 8); a partial write leaves the tail in the
+ * connection's buffer, and no further query is read until it has drained,
+ * which keeps the responses in order and the buffer at one message.
+ */
+static int conn_send(struct tcp_conn *c, const uint8_t *buf, size_t n)
+{
+	ssize_t r = send(c->fd, buf, n, MSG_NOSIGNAL);
+	if (r < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		r = 0;
+	}
+	if ((size_t)r == n)
+		return 0;
+	size_t rest = n - (size_t)r;
+	if (c->outcap < rest) {
+		uint8_t *p = realloc(c->out, 2 + MSG_MAX);
+		if (!p)
+			return -1;
+		c->out = p;
+		c->outcap = 2 + MSG_MAX;
+	}
+	memcpy(c->out, buf + r, rest);
+	c->outoff = 0;
+	c->outlen = rest;
+	return 0;
+}
+
+/* Returns -1 on a dead connection, 0 while output remains, 1 when drained. */
+static int conn_flush(struct tcp_conn *c)
+{
+	while (c->outlen) {
+		ssize_t r = send(c->fd, c->out + c->outoff, c->outlen, MSG_NOSIGNAL);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		c->outoff += (size_t)r;
+		c->outlen -= (size_t)r;
+	}
+	return 1;
+}
+
+/*
+ * Answer every complete message in the input buffer, in order (RFC 7766
+ * 6.2.1.1: pipelined queries on one connection), then decide what to wait
+ * for. Returns -1 if the connection was closed.
+ */
+static int conn_process(struct tcp_conn *c)
+{
+	struct worker *w = c->w;
+	size_t pos = 0;
+	bool snap = false;
+
+	while (c->outlen == 0 && c->inlen - pos >= 2) {
+		size_t mlen = ((size_t)c->in[pos] << 8) | c->in[pos + 1];
+		if (c->inlen - pos < 2 + mlen)
+			break;
+		if (!snap && !(snap = txn_begin(w)))
+			goto fail;
+		struct query_info info = {0};
+		size_t len =
+		    query_process(w->qctx, w->txn, c->in + pos + 2, mlen, QUERY_TCP,
+		                  (const struct sockaddr *)&c->peer, w->tbuf + 2, MSG_MAX, &info);
+		stats_count(w->stats, QUERY_TCP, &info);
+		pos += 2 + mlen;
+		if (len == 0)
+			continue;
+		w->tbuf[0] = (uint8_t)(len >> 8);
+		w->tbuf[1] = (uint8_t)len;
+		if (conn_send(c, w->tbuf, 2 + len) != 0)
+			goto fail;
+	}
+	if (snap)
+		store_txn_reset(w->txn);
+	snap = false;
+
+	if (pos) {
+		memmove(c->in, c->in + pos, c->inlen - pos);
+		c->inlen -= pos;
+	}
+	/* Make room for the whole of a message we have the length of. */
+	if (c->inlen >= 2) {
+		size_t need = 2 + (((size_t)c->in[0] << 8) | c->in[1]);
+		if (need > c->incap) {
+			uint8_t *p = realloc(c->in, need);
+			if (!p)
+				goto fail;
+			c->in = p;
+			c->incap = need;
+		}
+	}
+
+	if (c->outlen)
+		return conn_arm(c, EV_WRITE) == 0 ? 0 : (conn_close(c), -1);
+	if (c->eof) {
+		/* RFC 7766 6.2.4: the client closed its side after its last query
+		 * and has its answers; a partial message left over is abandoned. */
+		conn_close(c);
+		return -1;
+	}
+	return conn_arm(c, EV_READ) == 0 ? 0 : (conn_close(c), -1);
+
+fail:
+	if (snap)
+		store_txn_reset(w->txn);
+	conn_close(c);
+	return -1;
+}
+
+static void conn_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *c = arg;
+	struct worker *w = c->w;
+
+	if (what & EV_TIMEOUT) {
+		/* RFC 7766 6.2.3: reclaim idle connections. */
+		w->stats->tcp_timeouts++;
+		conn_close(c);
+		return;
+	}
+	if (what & EV_WRITE) {
+		int r = conn_flush(c);
+		if (r < 0) {
+			conn_close(c);
+			return;
+		}
+		if (r == 0)
+			return;
+		conn_process(c);
+		return;
+	}
+	ssize_t n = recv(fd, c->in + c->inlen, c->incap - c->inlen, 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		conn_close(c);
+		return;
+	}
+	if (n == 0)
+		c->eof = true;
+	else
+		c->inlen += (size_t)n;
+	conn_process(c);
+}
+
+static void conn_new(struct worker *w, int fd, const struct sockaddr_storage *ss, socklen_t sl)
+{
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		goto fail;
+	c->in = malloc(TCP_IN_START);
+	c->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_event, c);
+	if (!c->in || !c->ev)
+		goto fail;
+	c->w = w;
+	c->fd = fd;
+	c->incap = TCP_IN_START;
+	memcpy(&c->peer, ss, sl);
+	c->peerlen = sl;
+	if (event_add(c->ev, w->idle_on ? &w->idle : NULL) != 0)
+		goto fail;
+	c->armed = EV_READ;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	w->stats->tcp_accepted++;
+	return;
+
+fail:
+	if (c) {
+		if (c->ev)
+			event_free(c->ev);
+		free(c->in);
+		free(c);
+	}
+	src_release(w->srcs, ss);
+	close(fd);
+}
+
+static void tcp_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_listener *l = arg;
+	event_add(l->ev, NULL);
+}
+
+static void tcp_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct tcp_listener *l = arg;
+	struct worker *w = l->w;
+
+	for (int k = 0; k < TCP_ACCEPTS; k++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ECONNABORTED || errno == EINTR)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* The pending connection stays readable: stop polling
+				 * the listener for a moment instead of spinning. */
+				if (complain_ok(w))
+					log_warn("worker %u: tcp accept", w->idx);
+				struct timeval tv = {0, 100 * 1000};
+				event_del(l->ev);
+				event_add(l->pause, &tv);
+			}
+			return;
+		}
+		/* Over a limit the connection is closed at once (RFC 7766 6.2.2
+		 * lets a server refuse); the client sees the close, not a hang. */
+		if ((w->max_clients && w->nconns >= w->max_clients) || !src_acquire(w->srcs, &ss)) {
+			w->stats->tcp_refused++;
+			close(fd);
+			continue;
+		}
+		int one = 1;
+		/* Pipelined answers must not wait for the previous one's ACK. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		conn_new(w, fd, &ss, sl);
+	}
+}
+
+/* ---- sockets ---- */
+
+static bool addr_is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static int sock_open(const struct conf_addr *a, int type)
+{
+	const char *proto = type == SOCK_DGRAM ? "udp" : "tcp";
+	int one = 1, fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int rc = -errno;
+		log_warn("listen %s %s: socket", a->text, proto);
+		return rc;
+	}
+	/* Each worker binds its own socket to the same address; the kernel
+	 * spreads datagrams and connections over them by flow hash. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		goto fail;
+	if (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		goto fail;
+	if (a->ss.ss_family == AF_INET6) {
+		/* v4 has its own sockets; mapped addresses would confuse limits and logs. */
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
+			goto fail;
+		if (type == SOCK_DGRAM &&
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) != 0)
+			goto fail;
+	} else if (type == SOCK_DGRAM &&
+	           setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) != 0) {
+		goto fail;
+	}
+	if (type == SOCK_DGRAM) {
+		int sz = UDP_RCVBUF; /* best effort: bursts beyond it are dropped by the kernel */
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, SOMAXCONN) != 0)
+		goto fail;
+	return fd;
+
+fail:;
+	int rc = -errno;
+	log_warn("listen %s %s", a->text, proto);
+	close(fd);
+	return rc;
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	event_base_loopbreak(w->base);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	while (w->conns)
+		conn_close(w->conns);
+	for (size_t i = 0; i < w->nudp; i++) {
+		if (w->udp[i].ev)
+			event_free(w->udp[i].ev);
+		close(w->udp[i].fd);
+	}
+	for (size_t i = 0; i < w->ntcp; i++) {
+		if (w->tcp[i].ev)
+			event_free(w->tcp[i].ev);
+		if (w->tcp[i].pause)
+			event_free(w->tcp[i].pause);
+		close(w->tcp[i].fd);
+	}
+	if (w->stop_ev)
+		event_free(w->stop_ev);
+	if (w->base)
+		event_base_free(w->base);
+	if (w->txn)
+		store_txn_abort(w->txn);
+	if (w->qctx)
+		query_ctx_free(w->qctx);
+	free(w->udp);
+	free(w->tcp);
+	free(w->rbuf);
+	free(w->sbuf);
+	free(w->tbuf);
+	free(w);
+}
+
+static int worker_new(struct server *srv, unsigned idx, struct src_table *srcs, struct worker **out)
+{
+	const struct conf *conf = srv->conf;
+	struct worker *w = calloc(1, sizeof(*w));
+	int rc = ILNPDNS_ENOMEM;
+	if (!w)
+		return rc;
+	w->srv = srv;
+	w->idx = idx;
+	w->stats = &srv->stats[idx];
+	w->srcs = srcs;
+	w->max_clients = conf->tcp_max_clients;
+	w->idle_on = conf->tcp_idle_ms > 0;
+	w->idle.tv_sec = conf->tcp_idle_ms / 1000;
+	w->idle.tv_usec = (conf->tcp_idle_ms % 1000) * 1000;
+	w->rbuf = malloc((size_t)UDP_BATCH * MSG_MAX);
+	w->sbuf = malloc((size_t)UDP_BATCH * MSG_MAX);
+	w->tbuf = malloc(2 + MSG_MAX);
+	w->udp = calloc(conf->nlisten ? conf->nlisten : 1, sizeof(*w->udp));
+	w->tcp = calloc(conf->nlisten ? conf->nlisten : 1, sizeof(*w->tcp));
+	w->qctx = query_ctx_new();
+	if (w->qctx)
+		query_ctx_set_edns_size(w->qctx, conf->edns_size);
+	w->base = event_base_new();
+	if (!w->rbuf || !w->sbuf || !w->tbuf || !w->udp || !w->tcp || !w->qctx || !w->base)
+		goto fail;
+	w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
+	if (!w->stop_ev)
+		goto fail;
+	/* One read transaction for the worker's life, reset between batches. */
+	if ((rc = store_txn_begin(srv->store, false, &w->txn)) != 0) {
+		log_warnx("worker %u: store: %s", idx, ilnpdns_strerror(rc));
+		goto fail;
+	}
+	store_txn_reset(w->txn);
+	rc = ILNPDNS_ENOMEM;
+
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		w->riov[i].iov_base = w->rbuf + (size_t)i * MSG_MAX;
+		w->riov[i].iov_len = MSG_MAX;
+		w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
+		w->rmsg[i].msg_hdr.msg_iovlen = 1;
+		w->rmsg[i].msg_hdr.msg_name = &w->from[i];
+	}
+
+	for (size_t i = 0; i < conf->nlisten; i++) {
+		const struct conf_addr *a = &conf->listen[i];
+		struct udp_sock *u = &w->udp[w->nudp];
+		if ((u->fd = sock_open(a, SOCK_DGRAM)) < 0) {
+			rc = u->fd;
+			goto fail;
+		}
+		w->nudp++;
+		u->w = w;
+		u->family = a->ss.ss_family;
+		u->wildcard = addr_is_wildcard(&a->ss);
+		u->ev = event_new(w->base, u->fd, EV_READ | EV_PERSIST, udp_read, u);
+		if (!u->ev || event_add(u->ev, NULL) != 0)
+			goto fail;
+
+		struct tcp_listener *l = &w->tcp[w->ntcp];
+		if ((l->fd = sock_open(a, SOCK_STREAM)) < 0) {
+			rc = l->fd;
+			goto fail;
+		}
+		w->ntcp++;
+		l->w = w;
+		l->ev = event_new(w->base, l->fd, EV_READ | EV_PERSIST, tcp_accept, l);
+		l->pause = evtimer_new(w->base, tcp_resume, l);
+		if (!l->ev || !l->pause || event_add(l->ev, NULL) != 0)
+			goto fail;
+	}
+	*out = w;
+	return 0;
+
+fail:
+	worker_free(w);
+	return rc;
+}
+
+static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
+
+static void evthread_init(void)
+{
+	/* Locking and cross-thread wake-ups, so workers_stop() can reach a loop. */
+	evthread_use_pthreads();
+}
+
+static void workers_free(struct server *srv)
+{
+	struct src_table *srcs = NULL;
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		if (srv->workers[i]) {
+			srcs = srv->workers[i]->srcs;
+			worker_free(srv->workers[i]);
+		}
+	}
+	src_table_free(srcs);
+	free(srv->workers);
+	free(srv->stats);
+	srv->workers = NULL;
+	srv->stats = NULL;
+	srv->nworkers = 0;
+}
+
+int workers_start(struct server *srv)
+{
+	const struct conf *conf = srv->conf;
+	unsigned n = conf->workers;
+	if (n == 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cores > 0 ? (unsigned)cores : 1;
+	}
+	pthread_once(&evthread_once, evthread_init);
+
+	srv->workers = calloc(n, sizeof(*srv->workers));
+	srv->stats = calloc(n, sizeof(*srv->stats));
+	size_t max_conns = (size_t)(conf->tcp_max_clients ? conf->tcp_max_clients : 1024) * n;
+	struct src_table *srcs = src_table_new(conf->tcp_max_per_source, max_conns);
+	if (!srv->workers || !srv->stats || !srcs) {
+		free(srv->workers);
+		free(srv->stats);
+		src_table_free(srcs);
+		srv->workers = NULL;
+		srv->stats = NULL;
+		return ILNPDNS_ENOMEM;
+	}
+	srv->nworkers = n;
+
+	int rc;
+	for (unsigned i = 0; i < n; i++) {
+		if ((rc = worker_new(srv, i, srcs, &srv->workers[i])) != 0) {
+			if (i == 0)
+				src_table_free(srcs);
+			workers_free(srv);
+			return rc;
+		}
+	}
+
+	/* Signals belong to the main loop: workers start with them blocked. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = 0;
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		struct worker *w = srv->workers[i];
+		if ((rc = pthread_create(&w->thread, NULL, worker_main, w)) == 0)
+			w->thread_started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		log_warnx("cannot start worker threads: %s", strerror(rc));
+		workers_stop(srv);
+		return -rc;
+	}
+	log_info("%u workers listening on %zu addresses", n, conf->nlisten);
+	return 0;
+}
+
+void workers_stop(struct server *srv)
+{
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		struct worker *w = srv->workers[i];
+		/* An activated event reaches the loop even before it is
+		 * dispatching, unlike event_base_loopbreak() from here. */
+		if (w && w->thread_started)
+			event_active(w->stop_ev, 0, 0);
+	}
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		struct worker *w = srv->workers[i];
+		if (w && w->thread_started) {
+			pthread_join(w->thread, NULL);
+			w->thread_started = false;
+		}
+	}
+	workers_free(srv);
+}

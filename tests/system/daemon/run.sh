@@ -1,0 +1,241 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# run.sh -- ilnpdnsd transports and life cycle: UDP/TCP on v4/v6, pipelining, half-close, idle
+# timeout, connection limits, reply source address, -n, SIGHUP reload, restart, SIGTERM, detach.
+. "$(dirname "$0")/../lib.sh"
+
+st_need dig kdig python3
+st_need_built "$ST_ILNPDNSD" "$ST_CTL"
+st_init
+
+PROBE="$top_srcdir/tests/system/daemon/probe.py"
+PORT=$(st_free_port)
+WPORT=$(st_free_port)
+while [ "$WPORT" = "$PORT" ]; do WPORT=$(st_free_port); done
+ADDRS=127.0.0.1
+st_have_ipv6 && ADDRS="$ADDRS ::1"
+CONF="$ST_DIR/ilnpdnsd.conf"
+LOG="$ST_DIR/ilnpdnsd.log"
+ZONE="$ST_DIR/daemon.test.zone"
+
+# The test's own zone, so that it does not depend on the example zone's content.
+cat >"$ZONE" <<'EOF'
+$ORIGIN daemon.test.
+$TTL 3600
+@	IN	SOA	ns1 hostmaster 2024060101 7200 3600 1209600 300
+@	IN	NS	ns1
+ns1	IN	A	192.0.2.53
+ns1	IN	AAAA	2001:db8::53
+host1	IN	NID	10 0014:4fff:ff20:ee64
+host1	IN	NID	20 0015:5fff:ff21:ee65
+host1	IN	L64	10 2001:db8:1140:1000
+host1	IN	L64	20 2001:db8:2140:2000
+host1	IN	L32	10 10.1.2.0
+host1	IN	LP	10 site
+site	IN	L64	10 2001:db8:5140:5000
+Host2	IN	L64	10 2001:db8:4140:4000
+Host2	IN	L32	10 10.1.8.0
+EOF
+
+# write_conf [EXTRA-ZONE-YAML]: loopback listeners, plus a wildcard IPv4
+# listener on a second port for the reply-source check; short idle timeout
+# and a small per-source limit so that both can be observed quickly.
+write_conf()
+{
+	local listen="\"127.0.0.1@$PORT\", \"0.0.0.0@$WPORT\""
+	st_have_ipv6 && listen="$listen, \"::1@$PORT\""
+	cat >"$CONF" <<EOF
+server:
+  listen: [ $listen ]
+  database: $ST_DIR/db
+  workers: 2
+  ilnp-ttl: ${ILNP_TTL:-0}
+  tcp-idle-timeout: 1s
+  tcp-max-per-source: 4
+  control: $ST_DIR/ctl.sock
+  log-level: info
+zone:
+  - domain: daemon.test.
+    file: $ZONE
+${1:-}
+EOF
+}
+
+# count_log PATTERN: how many lines of the daemon log contain PATTERN.
+count_log()
+{
+	grep -cF -- "$1" "$LOG" 2>/dev/null
+}
+
+# wait_log_count PATTERN N: wait up to 5 s until PATTERN is in N lines.
+wait_log_count()
+{
+	local i=0
+	while [ $i -lt 50 ]; do
+		[ "$(count_log "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# q ADDR ARGS...: dig one question at ADDR, printing the full answer.
+q()
+{
+	local addr=$1
+	shift
+	dig +norec +tries=1 +time=3 -p "$PORT" @"$addr" "$@" 2>&1
+}
+
+# ---- command line -------------------------------------------------------
+
+write_conf
+out=$("$ST_ILNPDNSD" -n -c "$CONF" 2>&1)
+st_eq "-n accepts a valid configuration (exit)" 0 $?
+st_grep "-n says so" "configuration OK" "$out"
+printf 'server:\n  workers: 2\n  no-such-key: 1\n' >"$ST_DIR/bad.conf"
+out=$("$ST_ILNPDNSD" -n -c "$ST_DIR/bad.conf" 2>&1)
+st_eq "-n rejects an unknown key (exit)" 1 $?
+st_grep "-n names file and line" "bad\.conf:3:" "$out"
+out=$("$ST_ILNPDNSD" -h 2>&1)
+st_eq "-h exits 0" 0 $?
+st_grep "-h prints usage" "usage: ilnpdnsd" "$out"
+"$ST_ILNPDNSD" -x >/dev/null 2>&1
+st_eq "an unknown option exits 1" 1 $?
+
+# ---- UDP and TCP, IPv4 and IPv6 -----------------------------------------
+
+st_start_ilnpdnsd "$CONF"
+st_grep "first start imports the zone" "zone daemon\.test\.: imported" "$(cat "$LOG")"
+
+for a in $ADDRS; do
+	out=$(q "$a" host1.daemon.test. L64)
+	st_grep "UDP $a: NOERROR" "status: NOERROR" "$out"
+	st_grep "UDP $a: AA" "flags: qr aa" "$out"
+	st_grep "UDP $a: L64 with TTL 0" "^host1\.daemon\.test\.[[:space:]]+0[[:space:]]+IN[[:space:]]+L64" "$out"
+	out=$(q "$a" +tcp host1.daemon.test. NID)
+	st_grep "TCP $a: NOERROR" "status: NOERROR" "$out"
+	st_grep "TCP $a: NID answer" "^host1\.daemon\.test\.[[:space:]]+0[[:space:]]+IN[[:space:]]+NID" "$out"
+
+	# Several queries reusing one connection, one after the other.
+	out=$(kdig +tcp +keepopen +norec +timeout=3 -p "$PORT" @"$a" host1.daemon.test. L64 \
+		daemon.test. SOA Host2.daemon.test. L32 2>&1)
+	st_eq "TCP $a: three queries on one kept-open connection" 3 \
+		"$(printf '%s\n' "$out" | grep -c 'status: NOERROR')"
+
+	# Pipelined: all queries in one write, then FIN (RFC 7766 6.2.1.1, 6.2.4).
+	out=$(python3 "$PROBE" pipeline "$a" "$PORT" 50 2>&1)
+	st_eq "TCP $a: 50 pipelined queries answered in order after half-close ($out)" 0 $?
+done
+
+# Enough pipelined answers that the server's socket buffer fills while the
+# client is not reading: answering must pause, then resume, in order.
+out=$(python3 "$PROBE" pipeline 127.0.0.1 "$PORT" 30000 slow 2>&1)
+st_eq "TCP: 30000 pipelined queries through a slow reader ($out)" 0 $?
+
+# ---- TCP idle timeout and connection limits -----------------------------
+
+out=$(python3 "$PROBE" idle 127.0.0.1 "$PORT" 1000 2>&1)
+st_eq "TCP: idle connection closed after the 1 s timeout ($out)" 0 $?
+for a in $ADDRS; do
+	out=$(python3 "$PROBE" limit "$a" "$PORT" 4 2>&1)
+	st_eq "TCP $a: tcp-max-per-source 4 enforced across workers ($out)" 0 $?
+done
+
+# The workers' counters, summed by the control socket.
+out=$("$ST_CTL" -s "$ST_DIR/ctl.sock" stats 2>&1)
+st_grep "stats: UDP queries counted" '"udp": *[1-9]' "$out"
+st_grep "stats: TCP queries counted" '"tcp": *[1-9]' "$out"
+st_grep "stats: idle closes counted" '"timeouts": *[1-9]' "$out"
+st_grep "stats: refused connections counted" '"refused": *[1-9]' "$out"
+
+# ---- the reply leaves from the address the query was sent to -----------
+
+for a in 127.0.0.1 127.0.0.2; do
+	out=$(python3 "$PROBE" udpsrc "$a" "$WPORT" 2>&1)
+	st_eq "UDP wildcard listener: reply to a query for $a comes from $a ($out)" 0 $?
+done
+
+# ---- SIGHUP reload -------------------------------------------------------
+
+cat >"$ST_DIR/two.zone" <<'EOF'
+$ORIGIN two.test.
+$TTL 300
+@	IN	SOA	ns.two.test. hostmaster.two.test. 1 3600 600 86400 60
+@	IN	NS	ns
+ns	IN	A	192.0.2.1
+h	IN	L64	10 2001:db8:1:2
+EOF
+TWO="  - domain: two.test.
+    file: $ST_DIR/two.zone"
+ILNP_TTL=30 write_conf "$TWO"
+kill -HUP "$ILNPDNSD_PID"
+wait_log_count "configuration reloaded" 1
+st_eq "SIGHUP reloads the configuration" 0 $?
+out=$(q 127.0.0.1 h.two.test. L64)
+st_grep "reload: a new zone is imported and served" "^h\.two\.test\.[[:space:]]+30[[:space:]]+IN[[:space:]]+L64" "$out"
+out=$(q 127.0.0.1 host1.daemon.test. L64)
+st_grep "reload: the new ILNP TTL applies to a zone already held" \
+	"^host1\.daemon\.test\.[[:space:]]+30[[:space:]]+IN[[:space:]]+L64" "$out"
+
+cp "$CONF" "$ST_DIR/good.conf"
+printf 'server:\n  listen: [\n' >"$CONF"
+kill -HUP "$ILNPDNSD_PID"
+wait_log_count "reload failed" 1
+st_eq "a broken file is reported on reload" 0 $?
+st_grep "reload error names file and line" "reload failed.*ilnpdnsd\.conf:[0-9]+:" "$(cat "$LOG")"
+out=$(q 127.0.0.1 h.two.test. L64)
+st_grep "after a failed reload the old configuration still serves" "status: NOERROR" "$out"
+cp "$ST_DIR/good.conf" "$CONF"
+
+# ---- SIGTERM -------------------------------------------------------------
+
+kill -TERM "$ILNPDNSD_PID"
+wait "$ILNPDNSD_PID"
+st_eq "SIGTERM: exit status 0" 0 $?
+st_forget "$ILNPDNSD_PID"
+st_grep "SIGTERM: clean shutdown logged" "notice: stopped" "$(cat "$LOG")"
+
+# ---- restart: the database, not the file, is the truth ------------------
+
+sed -i 's/2024060101/2024060102/' "$ZONE"
+printf 'added-later\tIN\tL64\t10 2001:db8:9:9\n' >>"$ZONE"
+mv "$LOG" "$ST_DIR/first-run.log"
+st_start_ilnpdnsd "$CONF"
+st_nogrep "restart: no re-import of a zone the database holds" "imported" "$(cat "$LOG")"
+out=$(q 127.0.0.1 added-later.daemon.test. L64)
+st_grep "restart: a record added to the file afterwards is not served" "status: NXDOMAIN" "$out"
+out=$(q 127.0.0.1 h.two.test. L64)
+st_grep "restart: the zone imported on reload is still served" "status: NOERROR" "$out"
+st_stop_ilnpdnsd
+
+# ---- without -f: detach once ready, exit status tells -------------------
+
+"$ST_ILNPDNSD" -c "$CONF" >"$ST_DIR/detach.log" 2>&1
+st_eq "detached start: the parent exits 0 once the server is ready" 0 $?
+dpid=$(sed -n 's/^ilnpdnsd\[\([0-9]*\)\]: notice: ilnpdnsd ready$/\1/p' "$ST_DIR/detach.log")
+if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
+	ST_PIDS="$ST_PIDS $dpid"
+	st_pass "detached start: the daemon keeps running (pid $dpid)"
+	out=$(q 127.0.0.1 +tcp host1.daemon.test. L64)
+	st_grep "detached daemon answers" "status: NOERROR" "$out"
+	kill -TERM "$dpid"
+	i=0
+	while kill -0 "$dpid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$dpid/status" 2>/dev/null &&
+		[ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	st_grep "detached daemon stops on SIGTERM" "notice: stopped" "$(cat "$ST_DIR/detach.log")"
+	st_forget "$dpid"
+else
+	st_fail "detached start: no running daemon found ($(cat "$ST_DIR/detach.log"))"
+fi
+# A database path below a regular file cannot be created.
+sed "s#database: .*#database: $ZONE/db#" "$CONF" >"$ST_DIR/nodb.conf"
+"$ST_ILNPDNSD" -c "$ST_DIR/nodb.conf" >"$ST_DIR/nodb.log" 2>&1
+st_eq "detached start: the parent exits 1 when the server cannot start" 1 $?
+dpid=$(sed -n 's/^ilnpdnsd\[\([0-9]*\)\]: notice: ilnpdnsd ready$/\1/p' "$ST_DIR/nodb.log")
+[ -n "$dpid" ] && ST_PIDS="$ST_PIDS $dpid" # started after all: the EXIT trap stops it
+
+st_done

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* test_stats.c -- counting, summing, and the JSON and Prometheus renderings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ilnpdns/wire.h"
+#include "stats.h"
+
+static void count(struct stats *s, enum query_transport t, uint16_t qtype, uint8_t rcode, bool tc,
+                  bool dropped, bool edns)
+{
+	struct query_info info = {.qtype = qtype,
+	                          .rcode = rcode,
+	                          .opcode = ILNPDNS_OP_QUERY,
+	                          .truncated = tc,
+	                          .dropped = dropped,
+	                          .edns = edns};
+	stats_count(s, t, &info);
+}
+
+static char *render(const struct stats *s, bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	if (json)
+		stats_write_json(s, f);
+	else
+		stats_write_prometheus(s, f);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void test_count(void **state)
+{
+	struct stats s;
+	memset(&s, 0, sizeof(s));
+	count(&s, QUERY_UDP, ILNPDNS_T_L64, ILNPDNS_RCODE_NOERROR, false, false, true);
+	count(&s, QUERY_UDP, ILNPDNS_T_L64, ILNPDNS_RCODE_NXDOMAIN, false, false, false);
+	count(&s, QUERY_TCP, ILNPDNS_T_A, ILNPDNS_RCODE_NOERROR, false, false, false);
+	count(&s, QUERY_UDP, ILNPDNS_T_TXT, ILNPDNS_RCODE_NOERROR, true, false, false);
+	count(&s, QUERY_UDP, 0, 0, false, true, false);
+	count(&s, QUERY_UDP, 65280, ILNPDNS_RCODE_BADVERS, false, false, true);
+
+	assert_int_equal(s.queries[QUERY_UDP], 5);
+	assert_int_equal(s.queries[QUERY_TCP], 1);
+	assert_int_equal(s.qtype[ILNPDNS_T_L64], 2);
+	assert_int_equal(s.qtype[ILNPDNS_T_A], 1);
+	assert_int_equal(s.qtype[ILNPDNS_T_TXT], 1);
+	assert_int_equal(s.qtype[0], 0); /* the dropped request has no question counted */
+	assert_int_equal(s.qtype_other, 1);
+	assert_int_equal(s.rcode[ILNPDNS_RCODE_NOERROR], 3);
+	assert_int_equal(s.rcode[ILNPDNS_RCODE_NXDOMAIN], 1);
+	assert_int_equal(s.rcode[ILNPDNS_RCODE_BADVERS], 1);
+	assert_int_equal(s.opcode[ILNPDNS_OP_QUERY], 5);
+	assert_int_equal(s.truncated, 1);
+	assert_int_equal(s.dropped, 1);
+	assert_int_equal(s.edns, 2);
+}
+
+static void test_sum(void **state)
+{
+	struct stats blocks[3], total;
+	memset(blocks, 0, sizeof(blocks));
+	for (int i = 0; i < 3; i++) {
+		for (int j = 0; j <= i; j++)
+			count(&blocks[i], QUERY_UDP, ILNPDNS_T_NID, 0, false, false, false);
+		count(&blocks[i], QUERY_TCP, ILNPDNS_T_LP, ILNPDNS_RCODE_REFUSED, true, false,
+		      true);
+		blocks[i].tcp_accepted = 10u * (unsigned)(i + 1);
+		blocks[i].tcp_refused = 1;
+		blocks[i].tcp_timeouts = 2;
+	}
+	memset(&total, 0xff, sizeof(total)); /* stats_sum must clear its output */
+	stats_sum(blocks, 3, &total);
+	assert_int_equal(total.queries[QUERY_UDP], 6);
+	assert_int_equal(total.queries[QUERY_TCP], 3);
+	assert_int_equal(total.qtype[ILNPDNS_T_NID], 6);
+	assert_int_equal(total.qtype[ILNPDNS_T_LP], 3);
+	assert_int_equal(total.qtype[ILNPDNS_T_A], 0);
+	assert_int_equal(total.rcode[0], 6);
+	assert_int_equal(total.rcode[ILNPDNS_RCODE_REFUSED], 3);
+	assert_int_equal(total.truncated, 3);
+	assert_int_equal(total.edns, 3);
+	assert_int_equal(total.tcp_accepted, 60);
+	assert_int_equal(total.tcp_refused, 3);
+	assert_int_equal(total.tcp_timeouts, 6);
+	stats_sum(blocks, 0, &total);
+	assert_int_equal(total.queries[QUERY_UDP], 0);
+}
+
+static void test_json(void **state)
+{
+	struct stats s;
+	memset(&s, 0, sizeof(s));
+	count(&s, QUERY_UDP, ILNPDNS_T_L64, ILNPDNS_RCODE_NOERROR, false, false, true);
+	count(&s, QUERY_TCP, ILNPDNS_T_NID, ILNPDNS_RCODE_NXDOMAIN, false, false, false);
+	count(&s, QUERY_UDP, 999, ILNPDNS_RCODE_NOERROR, true, false, false);
+	count(&s, QUERY_UDP, 200, ILNPDNS_RCODE_NOERROR, false, false, false);
+	count(&s, QUERY_UDP, 0, 0, false, true, false);
+	s.tcp_accepted = 7;
+	char *j = render(&s, true);
+	assert_string_equal(j, "{\"queries\":{\"udp\":4,\"tcp\":1,\"total\":5},"
+	                       "\"qtype\":{\"NID\":1,\"L64\":1,\"TYPE200\":1,\"other\":1},"
+	                       "\"rcode\":{\"NOERROR\":3,\"NXDOMAIN\":1},"
+	                       "\"opcode\":{\"QUERY\":4},"
+	                       "\"truncated\":1,\"dropped\":1,\"edns\":1,"
+	                       "\"tcp\":{\"accepted\":7,\"refused\":0,\"timeouts\":0}}\n");
+	free(j);
+
+	memset(&s, 0, sizeof(s));
+	j = render(&s, true);
+	assert_string_equal(j,
+	                    "{\"queries\":{\"udp\":0,\"tcp\":0,\"total\":0},\"qtype\":{},"
+	                    "\"rcode\":{},\"opcode\":{},\"truncated\":0,\"dropped\":0,"
+	                    "\"edns\":0,\"tcp\":{\"accepted\":0,\"refused\":0,\"timeouts\":0}}\n");
+	free(j);
+}
+
+/* Each sample line is "name{labels} value" or "name value"; every metric has HELP and TYPE. */
+static void test_prometheus(void **state)
+{
+	struct stats s;
+	memset(&s, 0, sizeof(s));
+	count(&s, QUERY_UDP, ILNPDNS_T_L32, ILNPDNS_RCODE_NOERROR, false, false, false);
+	count(&s, QUERY_UDP, ILNPDNS_T_L32, ILNPDNS_RCODE_BADVERS, false, false, true);
+	count(&s, QUERY_TCP, ILNPDNS_T_ANY, ILNPDNS_RCODE_NOERROR, true, false, false);
+	s.dropped = 4;
+	char *p = render(&s, false);
+
+	assert_non_null(strstr(p, "# TYPE ilnpdns_queries_total counter\n"
+	                          "ilnpdns_queries_total{transport=\"udp\"} 2\n"
+	                          "ilnpdns_queries_total{transport=\"tcp\"} 1\n"));
+	assert_non_null(strstr(p, "\nilnpdns_queries_by_qtype_total{qtype=\"L32\"} 2\n"));
+	assert_non_null(strstr(p, "\nilnpdns_queries_by_qtype_total{qtype=\"ANY\"} 1\n"));
+	assert_null(strstr(p, "qtype=\"A\""));
+	assert_non_null(strstr(p, "\nilnpdns_responses_total{rcode=\"NOERROR\"} 2\n"));
+	assert_non_null(strstr(p, "\nilnpdns_responses_total{rcode=\"REFUSED\"} 0\n"));
+	assert_non_null(strstr(p, "\nilnpdns_responses_total{rcode=\"BADVERS\"} 1\n"));
+	assert_null(strstr(p, "rcode=\"BADCOOKIE\""));
+	assert_non_null(strstr(p, "\nilnpdns_truncated_total 1\n"));
+	assert_non_null(strstr(p, "\nilnpdns_dropped_total 4\n"));
+	assert_non_null(strstr(p, "\nilnpdns_edns_queries_total 1\n"));
+
+	/* Check the exposition format line by line. */
+	int samples = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(p, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "# HELP ilnpdns_", 15) == 0)
+			continue;
+		if (strncmp(line, "# TYPE ilnpdns_", 15) == 0) {
+			assert_non_null(strstr(line, " counter"));
+			continue;
+		}
+		assert_memory_equal(line, "ilnpdns_", 8);
+		char *sp = strrchr(line, ' ');
+		assert_non_null(sp);
+		char *end;
+		strtoull(sp + 1, &end, 10);
+		assert_true(end != sp + 1 && *end == '\0');
+		samples++;
+	}
+	assert_true(samples >= 14);
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_count),
+	    cmocka_unit_test(test_sum),
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_prometheus),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

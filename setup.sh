@@ -37,7 +37,20 @@ case "${1:-}" in
 run)
 	install_deps
 	build build
-	exec ./build/server/ilnpdnsd -f --quickstart
+	# Built-in defaults: zones/example.ilnp.zone on 127.0.0.1@5300 and ::1@5300,
+	# LMDB under ./var/, control socket ./var/ilnpdns.sock.
+	./build/server/ilnpdnsd -f &
+	pid=$!
+	trap 'kill "$pid" 2>/dev/null; wait "$pid"; exit 0' INT TERM
+	i=0
+	until dig +time=1 +tries=1 @127.0.0.1 -p 5300 example.ilnp. SOA >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] && kill -0 "$pid" 2>/dev/null || { echo "ilnpdnsd did not start" >&2; exit 1; }
+		sleep 0.2
+	done
+	dig @127.0.0.1 -p 5300 mn.example.ilnp. L64
+	echo "ilnpdnsd is running (pid $pid) on 127.0.0.1@5300 and ::1@5300; Ctrl-C stops it."
+	wait "$pid"
 	;;
 test)
 	install_deps

@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 
 #include "ilnpdns/dname.h"
+#include "ilnpdns/keys.h"
+#include "policy.h"
+#include "update.h"
 
 struct conf_addr {
 	struct sockaddr_storage ss;
@@ -16,11 +19,24 @@ struct conf_addr {
 	char text[64]; /* as written: "127.0.0.1@5300", "::1@5300" */
 };
 
+/* An address prefix (allow-update-unsigned, later allow-transfer). */
+struct conf_prefix {
+	struct sockaddr_storage ss; /* address, port 0 */
+	unsigned bits;              /* prefix length */
+	char text[64];              /* as written: "127.0.0.1/32", "::1" */
+};
+
 struct conf_zone {
 	char *domain;                       /* as written, e.g. "example.ilnp." */
 	uint8_t apex[ILNPDNS_DNAME_MAXLEN]; /* wire form */
 	char *file;                         /* master file for the first import, or NULL */
 	uint32_t ilnp_ttl;                  /* effective: zone override or server default */
+
+	/* Dynamic update (issue 3). */
+	struct policy update_policy;        /* ordered grant/deny rules; none: deny all */
+	struct conf_prefix *allow_unsigned; /* sources whose unsigned updates are taken (labs) */
+	size_t nallow_unsigned;
+	enum update_serial_policy serial_policy; /* serial-policy: increment | unixtime */
 };
 
 struct conf {
@@ -43,6 +59,14 @@ struct conf {
 	bool log_syslog;       /* false: stderr */
 	char *user;            /* drop to this user after binding, or NULL */
 
+	/* key: and key-file: (TSIG keys, by name; md5 only if a key says so) */
+	struct ilnpdns_tsig_key *keys;
+	size_t nkeys;
+
+	/* update: limits of the update path */
+	unsigned update_batch_max;   /* updates per group commit, default 64 */
+	unsigned sig0_fail_limit;    /* failed SIG(0)/TSIG checks per source per minute, default 20 */
+
 	/* zone: */
 	struct conf_zone *zones;
 	size_t nzones;
@@ -64,6 +88,12 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen);
 int conf_defaults(struct conf **out);
 
 void conf_free(struct conf *conf);
+
+/* The TSIG key with this (wire, case-insensitive) name, or NULL. */
+const struct ilnpdns_tsig_key *conf_key_find(const struct conf *conf, const uint8_t *name);
+
+/* True when addr lies inside one of the prefixes. */
+bool conf_prefix_match(const struct conf_prefix *prefixes, size_t n, const struct sockaddr *addr);
 
 /* The zone entry with this apex, or NULL. */
 const struct conf_zone *conf_zone_find(const struct conf *conf, const uint8_t *apex);

@@ -48,7 +48,7 @@ run)
 		[ "$i" -lt 50 ] && kill -0 "$pid" 2>/dev/null || { echo "ilnpdnsd did not start" >&2; exit 1; }
 		sleep 0.2
 	done
-	dig @127.0.0.1 -p 5300 mn.example.ilnp. L64
+	dig @127.0.0.1 -p 5300 host1.example.ilnp. L64
 	echo "ilnpdnsd is running (pid $pid) on 127.0.0.1@5300 and ::1@5300; Ctrl-C stops it."
 	wait "$pid"
 	;;

@@ -392,6 +392,18 @@ static void set_addrs(const struct yconf_key *k, void *base, struct yconf_addr *
 	*(size_t *)field_at(base, k->count_offset) = n;
 }
 
+/* Free a string list and clear its field and count. */
+static void clear_strings(const struct yconf_key *k, void *base)
+{
+	struct yconf_str **field = field_at(base, k->offset);
+	size_t *count = field_at(base, k->count_offset);
+	for (size_t i = 0; i < *count; i++)
+		free((*field)[i].text);
+	free(*field);
+	*field = NULL;
+	*count = 0;
+}
+
 static int check_count(const struct yconf_key *k, size_t n, char *why, size_t whylen)
 {
 	if (n < k->min || n > k->max) {
@@ -439,7 +451,7 @@ static int defaults_into(const struct yconf_key *schema, void *base, const char 
 
 static int apply_default(const struct yconf_key *k, void *base, char *why, size_t whylen)
 {
-	if (k->type == YCONF_LIST) {
+	if (k->type == YCONF_LIST || k->type == YCONF_STRINGS) {
 		/* Lists start empty; dflt does not apply. */
 		return 0;
 	}
@@ -570,6 +582,50 @@ static int walk_addrs(struct walk *w, const struct yconf_key *k, void *base, yam
 	return 0;
 }
 
+static int walk_strings(struct walk *w, const struct yconf_key *k, void *base, yaml_node_t *node,
+                        const char *path)
+{
+	yaml_node_item_t *items = NULL, single = 0;
+	struct yconf_str **field = field_at(base, k->offset);
+	size_t *count = field_at(base, k->count_offset);
+	size_t n = 0;
+	int rc = 0;
+
+	if (node->type == YAML_SEQUENCE_NODE) {
+		items = node->data.sequence.items.start;
+		n = (size_t)(node->data.sequence.items.top - items);
+	} else if (node->type == YAML_SCALAR_NODE && !is_null(node)) {
+		/* One string may be written without brackets. */
+		single = (yaml_node_item_t)(node - w->doc->nodes.start + 1);
+		items = &single;
+		n = 1;
+	} else if (node->type == YAML_MAPPING_NODE) {
+		return walk_fail(w, node, path, "expected a value or a list of values");
+	}
+	if (k->max == 0 && n < k->min)
+		return walk_fail(w, node, path, "expected at least %llu values, got %zu",
+		                 (unsigned long long)k->min, n);
+	if (k->max != 0 && (n < k->min || n > k->max))
+		return walk_fail(w, node, path, "expected %llu to %llu values, got %zu",
+		                 (unsigned long long)k->min, (unsigned long long)k->max, n);
+	clear_strings(k, base);
+	*field = calloc(n ? n : 1, sizeof(**field));
+	if (*field == NULL)
+		return ILNPDNS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = yaml_document_get_node(w->doc, items[i]);
+		const char *s = scalar_text(w, item, path, &rc);
+		if (s == NULL)
+			return rc;
+		if (((*field)[i].text = strdup(s)) == NULL)
+			return ILNPDNS_ENOMEM;
+		(*field)[i].line = (unsigned)item->start_mark.line + 1;
+		/* Counted as filled so that yconf_free() sees it. */
+		*count = i + 1;
+	}
+	return 0;
+}
+
 static int walk_list(struct walk *w, const struct yconf_key *k, void *base, yaml_node_t *node,
                      const char *path)
 {
@@ -624,6 +680,9 @@ static int walk_value(struct walk *w, const struct yconf_key *k, void *base, yam
 	case YCONF_ADDRS:
 		rc = walk_addrs(w, k, base, node, path);
 		break;
+	case YCONF_STRINGS:
+		rc = walk_strings(w, k, base, node, path);
+		break;
 	default:
 		s = scalar_text(w, node, path, &rc);
 		if (s == NULL)
@@ -673,6 +732,9 @@ static int walk_map(struct walk *w, const struct yconf_key *schema, void *base, 
 		}
 		if (k->flags & YCONF_MARK)
 			*(bool *)field_at(base, k->mark_offset) = true;
+		if (k->flags & YCONF_LINE)
+			*(unsigned *)field_at(base, k->line_offset) =
+			    (unsigned)vn->start_mark.line + 1;
 		rc = walk_value(w, k, base, vn, path);
 		if (rc != 0)
 			return rc;
@@ -774,6 +836,9 @@ void yconf_free(const struct yconf_key *schema, void *base)
 		case YCONF_ADDRS:
 			set_addrs(k, base, NULL, 0);
 			break;
+		case YCONF_STRINGS:
+			clear_strings(k, base);
+			break;
 		case YCONF_MAP:
 			yconf_free(k->sub, field);
 			break;
@@ -807,8 +872,8 @@ static void sample_map(const struct yconf_key *schema, FILE *out, int indent, bo
 		if (k->help != NULL)
 			fprintf(out, "%*s# %s\n", pad, "", k->help);
 		/* A key without a default is shown commented out, with no value. */
-		bool scalar =
-		    k->type != YCONF_MAP && k->type != YCONF_LIST && k->type != YCONF_ADDRS;
+		bool scalar = k->type != YCONF_MAP && k->type != YCONF_LIST &&
+		              k->type != YCONF_ADDRS && k->type != YCONF_STRINGS;
 		fprintf(out, "%*s%s%s%s:", dpad, "", scalar && k->dflt == NULL ? "# " : lead, dash,
 		        k->key);
 		switch (k->type) {
@@ -831,6 +896,9 @@ static void sample_map(const struct yconf_key *schema, FILE *out, int indent, bo
 				p += strspn(p, " ");
 			}
 			fputs(" ]\n", out);
+			break;
+		case YCONF_STRINGS:
+			fputs(" []\n", out);
 			break;
 		default:
 			fprintf(out, "%s%s\n", k->dflt != NULL ? " " : "",

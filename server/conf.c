@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* conf.c -- the ilnpdnsd option table and its conversion into struct conf. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -9,6 +12,7 @@
 
 #include "conf.h"
 #include "ilnpdns/error.h"
+#include "ilnpdns/log.h"
 #include "ilnpdns/yconf.h"
 #include "store.h"
 
@@ -25,18 +29,44 @@
  * on more than one key (a zone's ilnp-ttl defaults to the server's,
  * server.workers to the number of CPUs).
  *
- * Issues 3 and 4 add keys (key:, acl:, remote:, a zone's update and transfer
- * policy) as new rows; a key is only accepted once something implements it.
+ * Issue 3 added the TSIG keys (key:, key-file:), the update limits and a
+ * zone's update policy; their checks need the whole file (a policy names keys
+ * that may come later in it), so conf_build() makes them, pointing at the
+ * line each item was read from. Issue 4 adds acl:, remote: and transfer
+ * policy the same way; a key is only accepted once something implements it.
  */
 
 #define WORKERS_MAX   1024
 #define LISTEN_MAX    64
 #define TTL_MAX       2147483647u /* RFC 2181 section 8 */
 #define CONF_ERR_SIZE 512
+#define RULES_MAX     1024 /* update-policy rules per zone */
+#define PREFIXES_MAX  1024 /* allow-update-unsigned prefixes per zone */
+#define KEY_FILES_MAX 64
+#define NAME_TEXT_MAX (4 * ILNPDNS_DNAME_MAXLEN + 1) /* ilnpdns_dname_to_str() */
+
+/* The quick start's published key and what it may change (zones/ilnpdnsd.yaml). */
+#define DEFAULT_KEY_FILE "zones/example.ilnp.keys"
+static const char *const default_policy[] = {
+    "grant mn-key.example.ilnp. self mn.example.ilnp. NID L32 L64 LP",
+    "grant mn-key.example.ilnp. subdomain example.ilnp. L64 L32",
+};
+
+struct key_parse {
+	char *id;
+	char *algorithm;
+	char *secret;
+	bool allow_md5;
+	unsigned id_line, algorithm_line, secret_line;
+};
 
 struct zone_parse {
 	struct conf_zone z;
 	bool ilnp_ttl_set;
+	struct yconf_str *policy; /* update-policy */
+	size_t npolicy;
+	struct yconf_str *unsigned_from; /* allow-update-unsigned */
+	size_t nunsigned_from;
 };
 
 struct conf_parse {
@@ -47,6 +77,10 @@ struct conf_parse {
 	size_t nmetrics;
 	struct zone_parse *zones;
 	size_t nzones;
+	struct key_parse *keys;
+	size_t nkeys;
+	struct yconf_str *key_files;
+	size_t nkey_files;
 };
 
 static const struct yconf_name ttl_names[] = {
@@ -62,6 +96,12 @@ static const struct yconf_name level_names[] = {
 static const struct yconf_name log_names[] = {
     {"stderr", 0},
     {"syslog", 1},
+    {NULL, 0},
+};
+
+static const struct yconf_name serial_names[] = {
+    {"increment", UPDATE_SERIAL_INCREMENT},
+    {"unixtime", UPDATE_SERIAL_UNIXTIME},
     {NULL, 0},
 };
 
@@ -216,6 +256,22 @@ static const struct yconf_key server_keys[] = {
      .offset = S(user),
      .check = check_user,
      .help = "user to switch to after binding the sockets (default: stay)"},
+    {.key = "update-batch-max",
+     .type = YCONF_UINT,
+     .offset = S(update_batch_max),
+     .width = W(update_batch_max),
+     .min = 1,
+     .max = 4096,
+     .dflt = "64",
+     .help = "updates applied in one group commit (one transaction, one fsync) at most"},
+    {.key = "update-fail-limit",
+     .type = YCONF_UINT,
+     .offset = S(sig0_fail_limit),
+     .width = W(sig0_fail_limit),
+     .min = 1,
+     .max = 1000000,
+     .dflt = "20",
+     .help = "failed TSIG/SIG(0) checks per source address and minute before it is refused"},
     {.key = NULL},
 };
 
@@ -242,11 +298,72 @@ static const struct yconf_key zone_keys[] = {
      .flags = YCONF_MARK,
      .mark_offset = offsetof(struct zone_parse, ilnp_ttl_set),
      .help = "this zone's ILNP TTL (default: server.ilnp-ttl)"},
+    {.key = "update-policy",
+     .type = YCONF_STRINGS,
+     .offset = offsetof(struct zone_parse, policy),
+     .count_offset = offsetof(struct zone_parse, npolicy),
+     .max = RULES_MAX,
+     .help = "ordered rules \"grant|deny KEY self|selfsub|name|subdomain [NAME] TYPE...\""},
+    {.key = "allow-update-unsigned",
+     .type = YCONF_STRINGS,
+     .offset = offsetof(struct zone_parse, unsigned_from),
+     .count_offset = offsetof(struct zone_parse, nunsigned_from),
+     .max = PREFIXES_MAX,
+     .help = "address prefixes whose unsigned updates are accepted (labs only)"},
+    {.key = "serial-policy",
+     .type = YCONF_ENUM,
+     .offset = Z(serial_policy),
+     .width = sizeof(enum update_serial_policy),
+     .names = serial_names,
+     .dflt = "increment",
+     .help = "increment or unixtime: how an update moves the SOA serial"},
+    {.key = NULL},
+};
+
+#define K(field) offsetof(struct key_parse, field)
+
+static const struct yconf_key key_keys[] = {
+    {.key = "id",
+     .type = YCONF_STRING,
+     .offset = K(id),
+     .flags = YCONF_REQUIRED | YCONF_LINE,
+     .line_offset = K(id_line),
+     .help = "the key's name, as the TSIG record carries it (e.g. host1-key.)"},
+    {.key = "algorithm",
+     .type = YCONF_STRING,
+     .offset = K(algorithm),
+     .flags = YCONF_REQUIRED | YCONF_LINE,
+     .line_offset = K(algorithm_line),
+     .help = "hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224 or hmac-sha1"},
+    {.key = "secret",
+     .type = YCONF_STRING,
+     .offset = K(secret),
+     .flags = YCONF_REQUIRED | YCONF_LINE,
+     .line_offset = K(secret_line),
+     .help = "the shared secret, base64 (tsig-keygen makes one)"},
+    {.key = "allow-md5",
+     .type = YCONF_BOOL,
+     .offset = K(allow_md5),
+     .dflt = "false",
+     .help = "accept algorithm hmac-md5 for this key (RFC 8945 6: MUST NOT use)"},
     {.key = NULL},
 };
 
 static const struct yconf_key top_keys[] = {
     {.key = "server", .type = YCONF_MAP, .offset = 0, .sub = server_keys, .help = "server options"},
+    {.key = "key",
+     .type = YCONF_LIST,
+     .offset = offsetof(struct conf_parse, keys),
+     .count_offset = offsetof(struct conf_parse, nkeys),
+     .elem_size = sizeof(struct key_parse),
+     .sub = key_keys,
+     .help = "TSIG keys"},
+    {.key = "key-file",
+     .type = YCONF_STRINGS,
+     .offset = offsetof(struct conf_parse, key_files),
+     .count_offset = offsetof(struct conf_parse, nkey_files),
+     .max = KEY_FILES_MAX,
+     .help = "files of BIND key statements, as tsig-keygen writes them"},
     {.key = "zone",
      .type = YCONF_LIST,
      .offset = offsetof(struct conf_parse, zones),
@@ -272,22 +389,243 @@ static unsigned online_cpus(void)
 	return n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
 }
 
+/* Where conf_build() reports: the file's name (NULL: the built-in defaults). */
+struct build {
+	const char *name;
+	char *err;
+	size_t errlen;
+	struct conf *c;
+};
+
+static int build_fail(struct build *b, unsigned line, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "file:line: key: problem", as the reader words its own errors. */
+static int build_fail(struct build *b, unsigned line, const char *key, const char *fmt, ...)
+{
+	char why[CONF_ERR_SIZE];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (b->name != NULL)
+		snprintf(b->err, b->errlen, "%s:%u: %s: %s", b->name, line, key, why);
+	else
+		snprintf(b->err, b->errlen, "built-in defaults: %s: %s", key, why);
+	return ILNPDNS_ECONF;
+}
+
+static void name_text(const uint8_t *name, char *buf, size_t cap)
+{
+	if (ilnpdns_dname_to_str(name, buf, cap) < 0)
+		snprintf(buf, cap, "?");
+}
+
+/* Append a key unless its name is taken. Returns 0, ILNPDNS_EEXIST or ILNPDNS_ENOMEM. */
+static int key_add(struct conf *c, const struct ilnpdns_tsig_key *key)
+{
+	if (conf_key_find(c, key->name) != NULL)
+		return ILNPDNS_EEXIST;
+	struct ilnpdns_tsig_key *grown = realloc(c->keys, (c->nkeys + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return ILNPDNS_ENOMEM;
+	c->keys = grown;
+	c->keys[c->nkeys++] = *key;
+	return 0;
+}
+
+/* A key file's keys, one callback each; the name of a duplicate is kept for the message. */
+struct keyfile_walk {
+	struct conf *c;
+	uint8_t dup[ILNPDNS_DNAME_MAXLEN];
+};
+
+static int keyfile_key(const struct ilnpdns_tsig_key *key, void *arg)
+{
+	struct keyfile_walk *kw = arg;
+	int rc = key_add(kw->c, key);
+	if (rc == ILNPDNS_EEXIST)
+		memcpy(kw->dup, key->name, ilnpdns_dname_len(key->name));
+	return rc;
+}
+
+/*
+ * key: entries, then the key files in order. Key names are unique across
+ * both, so a TSIG record names exactly one key. Key files cannot enable
+ * hmac-md5: that takes the explicit allow-md5 of a key: entry.
+ */
+static int build_keys(struct build *b, struct conf_parse *p)
+{
+	struct conf *c = b->c;
+	char why[CONF_ERR_SIZE], text[NAME_TEXT_MAX];
+	struct ilnpdns_tsig_key key;
+
+	for (size_t i = 0; i < p->nkeys; i++) {
+		const struct key_parse *kp = &p->keys[i];
+		int rc = ilnpdns_tsig_key_init(&key, kp->id, kp->algorithm, kp->secret,
+		                               kp->allow_md5 ? ILNPDNS_KEY_ALLOW_MD5 : 0, why,
+		                               sizeof(why));
+		if (rc == ILNPDNS_ENAME)
+			return build_fail(b, kp->id_line, "key.id", "%s", why);
+		if (rc == ILNPDNS_ESYNTAX)
+			return build_fail(b, kp->secret_line, "key.secret", "%s", why);
+		if (rc != 0)
+			return build_fail(b, kp->algorithm_line, "key.algorithm", "%s", why);
+		rc = key_add(c, &key);
+		explicit_bzero(&key, sizeof(key));
+		if (rc == ILNPDNS_EEXIST)
+			return build_fail(b, kp->id_line, "key.id",
+			                  "key \"%s\" is already configured", kp->id);
+		if (rc != 0)
+			return rc;
+	}
+	for (size_t i = 0; i < p->nkey_files; i++) {
+		const struct yconf_str *f = &p->key_files[i];
+		struct keyfile_walk kw = {.c = c};
+		bool exposed = false;
+		int rc = ilnpdns_keyfile_load(f->text, 0, keyfile_key, &kw, why, sizeof(why));
+		if (rc == ILNPDNS_EEXIST) {
+			name_text(kw.dup, text, sizeof(text));
+			return build_fail(b, f->line, "key-file",
+			                  "%s: key \"%s\" is already configured", f->text, text);
+		}
+		if (rc == ILNPDNS_ENOMEM)
+			return rc;
+		if (rc != 0)
+			return build_fail(b, f->line, "key-file", "%s", why);
+		/* Loading succeeded, so stat(2) will too; a failure just skips the warning. */
+		if (ilnpdns_keyfile_exposed(f->text, &exposed) == 0 && exposed)
+			log_warnx("key file %s is readable by group or others: its secrets are "
+			          "exposed (chmod 600 it)",
+			          f->text);
+	}
+	return 0;
+}
+
+/*
+ * "ip" or "ip/len" into a prefix. Bits set beyond the length are refused:
+ * "10.1.2.3/8" is more likely a typo than a wish for 10.0.0.0/8.
+ */
+static int prefix_parse(const char *text, struct conf_prefix *out, char *why, size_t whylen)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(text, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - text) : strlen(text);
+	uint8_t bytes[16];
+	unsigned max, bits;
+
+	memset(out, 0, sizeof(*out));
+	if (alen == 0 || alen >= sizeof(addr))
+		goto bad;
+	memcpy(addr, text, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, bytes) == 1) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, bytes, 4);
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, bytes) == 1) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, bytes, 16);
+		max = 128;
+	} else {
+		goto bad;
+	}
+	bits = max;
+	if (slash != NULL) {
+		const char *d = slash + 1;
+		if (*d == '\0' || strlen(d) > 3)
+			goto bad;
+		bits = 0;
+		for (; *d != '\0'; d++) {
+			if (*d < '0' || *d > '9')
+				goto bad;
+			bits = bits * 10 + (unsigned)(*d - '0');
+		}
+		if (bits > max) {
+			snprintf(why, whylen, "prefix length of \"%s\" is over %u", text, max);
+			return -1;
+		}
+	}
+	for (unsigned i = bits; i < max; i++) {
+		if (bytes[i / 8] & (0x80 >> (i % 8))) {
+			snprintf(why, whylen, "\"%s\" has address bits set beyond /%u", text, bits);
+			return -1;
+		}
+	}
+	out->bits = bits;
+	snprintf(out->text, sizeof(out->text), "%s", text);
+	return 0;
+bad:
+	snprintf(why, whylen, "\"%s\" is not an address prefix (write ip or ip/length)", text);
+	return -1;
+}
+
+/*
+ * A zone's update policy and unsigned-update sources. A rule must name a
+ * configured TSIG key, or a name inside the zone: that is where a SIG(0)
+ * signer's KEY record lives (RFC 2931, RFC 3007), so such names cannot be
+ * checked against anything here.
+ */
+static int build_zone_update(struct build *b, struct zone_parse *zp, struct conf_zone *z)
+{
+	char why[CONF_ERR_SIZE], text[NAME_TEXT_MAX];
+
+	policy_init(&z->update_policy);
+	for (size_t i = 0; i < zp->npolicy; i++) {
+		const struct yconf_str *r = &zp->policy[i];
+		int rc = policy_add_rule(&z->update_policy, r->text, why, sizeof(why));
+		if (rc == ILNPDNS_ENOMEM)
+			return rc;
+		if (rc != 0)
+			return build_fail(b, r->line, "zone.update-policy", "%s", why);
+		const uint8_t *principal = z->update_policy.rules[z->update_policy.count - 1].key;
+		if (conf_key_find(b->c, principal) == NULL &&
+		    !ilnpdns_dname_is_under(principal, z->apex)) {
+			name_text(principal, text, sizeof(text));
+			return build_fail(b, r->line, "zone.update-policy",
+			                  "key \"%s\" is not configured (key: or key-file:) and "
+			                  "is no name in the zone (a SIG(0) signer)",
+			                  text);
+		}
+	}
+	if (zp->nunsigned_from > 0) {
+		z->allow_unsigned = calloc(zp->nunsigned_from, sizeof(*z->allow_unsigned));
+		if (z->allow_unsigned == NULL)
+			return ILNPDNS_ENOMEM;
+	}
+	for (size_t i = 0; i < zp->nunsigned_from; i++) {
+		const struct yconf_str *a = &zp->unsigned_from[i];
+		if (prefix_parse(a->text, &z->allow_unsigned[i], why, sizeof(why)) != 0)
+			return build_fail(b, a->line, "zone.allow-update-unsigned", "%s", why);
+		z->nallow_unsigned = i + 1;
+	}
+	return 0;
+}
+
 /*
  * Move the parse result into a new struct conf. Strings change owner (they
  * are cleared in p); p keeps only what yconf_free() releases afterwards.
+ * Errors that need the whole file (keys, policies) go to err.
  */
-static int conf_build(struct conf_parse *p, const char *path, struct conf **out)
+static int conf_build(struct conf_parse *p, const char *path, const char *name, struct conf **out,
+                      char *err, size_t errlen)
 {
 	struct conf *c = calloc(1, sizeof(*c));
+	int rc;
 	if (c == NULL)
 		return ILNPDNS_ENOMEM;
 	*c = p->c;
 	memset(&p->c, 0, sizeof(p->c));
+	c->refs = 1;
 	c->listen = NULL;
 	c->metrics = NULL;
 	c->zones = NULL;
+	c->keys = NULL;
 	c->nlisten = 0;
 	c->nzones = 0;
+	c->nkeys = 0;
 	if (c->workers == 0)
 		c->workers = online_cpus();
 
@@ -310,10 +648,29 @@ static int conf_build(struct conf_parse *p, const char *path, struct conf **out)
 			c->zones[i].ilnp_ttl = c->ilnp_ttl;
 		zp->z.domain = NULL;
 		zp->z.file = NULL;
+		/* Counted now so that conf_free() releases what a failure leaves. */
+		c->nzones = i + 1;
 	}
-	c->nzones = p->nzones;
+
+	struct build b = {.name = name, .err = err, .errlen = errlen, .c = c};
+	rc = build_keys(&b, p);
+	for (size_t i = 0; rc == 0 && i < p->nzones; i++)
+		rc = build_zone_update(&b, &p->zones[i], &c->zones[i]);
+	if (rc != 0) {
+		conf_free(c);
+		return rc;
+	}
 	*out = c;
 	return 0;
+}
+
+/* Secrets in the parse result are wiped before they are freed. */
+static void parse_free(struct conf_parse *p)
+{
+	for (size_t i = 0; i < p->nkeys; i++)
+		if (p->keys[i].secret != NULL)
+			explicit_bzero(p->keys[i].secret, strlen(p->keys[i].secret));
+	yconf_free(top_keys, p);
 }
 
 int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
@@ -330,41 +687,59 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 	memset(&p, 0, sizeof(p));
 	rc = yconf_parse(top_keys, path, &p, &p, err, errlen);
 	if (rc == 0)
-		rc = conf_build(&p, path, out);
-	yconf_free(top_keys, &p);
+		rc = conf_build(&p, path, path, out, err, errlen);
+	parse_free(&p);
 	return rc;
+}
+
+/* A malloc'd string list for the built-in defaults (line 0: not from a file). */
+static int strings_of(const char *const *texts, size_t n, struct yconf_str **out, size_t *count)
+{
+	*out = calloc(n, sizeof(**out));
+	if (*out == NULL)
+		return ILNPDNS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (((*out)[i].text = strdup(texts[i])) == NULL)
+			return ILNPDNS_ENOMEM;
+		*count = i + 1;
+	}
+	return 0;
 }
 
 int conf_defaults(struct conf **out)
 {
+	static const char *const key_files[] = {DEFAULT_KEY_FILE};
 	struct conf_parse p;
-	struct zone_parse zone;
-	char err[CONF_ERR_SIZE];
+	char err[CONF_ERR_SIZE] = "";
 	int rc;
 
 	*out = NULL;
 	memset(&p, 0, sizeof(p));
-	memset(&zone, 0, sizeof(zone));
 	rc = yconf_defaults(top_keys, &p, err, sizeof(err));
+	if (rc == 0 && (p.zones = calloc(1, sizeof(*p.zones))) == NULL)
+		rc = ILNPDNS_ENOMEM;
 	if (rc == 0) {
 		/* The quick start's zone, as zones/ilnpdnsd.yaml lists it. */
-		zone.z.domain = strdup("example.ilnp.");
-		zone.z.file = strdup("zones/example.ilnp.zone");
-		if (zone.z.domain == NULL || zone.z.file == NULL)
-			rc = ILNPDNS_ENOMEM;
-		else if (ilnpdns_dname_from_str(zone.z.domain, zone.z.apex) < 0)
-			rc = ILNPDNS_ECONF;
-	}
-	if (rc == 0) {
-		p.zones = &zone;
+		struct zone_parse *zone = &p.zones[0];
 		p.nzones = 1;
-		rc = conf_build(&p, NULL, out);
-		p.zones = NULL;
-		p.nzones = 0;
+		rc = yconf_defaults(zone_keys, zone, err, sizeof(err));
+		if (rc == 0 && ((zone->z.domain = strdup("example.ilnp.")) == NULL ||
+		                (zone->z.file = strdup("zones/example.ilnp.zone")) == NULL))
+			rc = ILNPDNS_ENOMEM;
+		if (rc == 0 && ilnpdns_dname_from_str(zone->z.domain, zone->z.apex) < 0)
+			rc = ILNPDNS_ECONF;
+		if (rc == 0)
+			rc = strings_of(default_policy,
+			                sizeof(default_policy) / sizeof(default_policy[0]),
+			                &zone->policy, &zone->npolicy);
 	}
-	free(zone.z.domain);
-	free(zone.z.file);
-	yconf_free(top_keys, &p);
+	if (rc == 0)
+		rc = strings_of(key_files, 1, &p.key_files, &p.nkey_files);
+	if (rc == 0)
+		rc = conf_build(&p, NULL, NULL, out, err, sizeof(err));
+	if (rc == ILNPDNS_ECONF)
+		log_err("%s", err);
+	parse_free(&p);
 	return rc;
 }
 
@@ -378,12 +753,30 @@ void conf_free(struct conf *conf)
 	free(conf->control);
 	free(conf->metrics);
 	free(conf->user);
+	if (conf->keys != NULL)
+		explicit_bzero(conf->keys, conf->nkeys * sizeof(*conf->keys));
+	free(conf->keys);
 	for (size_t i = 0; i < conf->nzones; i++) {
 		free(conf->zones[i].domain);
 		free(conf->zones[i].file);
+		policy_clear(&conf->zones[i].update_policy);
+		free(conf->zones[i].allow_unsigned);
 	}
 	free(conf->zones);
 	free(conf);
+}
+
+struct conf *conf_ref(struct conf *conf)
+{
+	__atomic_add_fetch(&conf->refs, 1, __ATOMIC_RELAXED);
+	return conf;
+}
+
+void conf_unref(struct conf *conf)
+{
+	/* Release/acquire: every thread's last reads happen before the free. */
+	if (conf != NULL && __atomic_sub_fetch(&conf->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		conf_free(conf);
 }
 
 const struct conf_zone *conf_zone_find(const struct conf *conf, const uint8_t *apex)
@@ -392,4 +785,58 @@ const struct conf_zone *conf_zone_find(const struct conf *conf, const uint8_t *a
 		if (ilnpdns_dname_equal(conf->zones[i].apex, apex))
 			return &conf->zones[i];
 	return NULL;
+}
+
+const struct ilnpdns_tsig_key *conf_key_find(const struct conf *conf, const uint8_t *name)
+{
+	/* A handful of keys: a linear scan costs less than the HMAC that follows. */
+	for (size_t i = 0; i < conf->nkeys; i++)
+		if (ilnpdns_dname_equal(conf->keys[i].name, name))
+			return &conf->keys[i];
+	return NULL;
+}
+
+const struct ilnpdns_tsig_key *conf_tsig_lookup(const uint8_t *name, void *arg)
+{
+	return conf_key_find(arg, name);
+}
+
+/* Do the first bits of a and b agree? */
+static bool bits_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+	if (memcmp(a, b, whole) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[whole] & mask) == (b[whole] & mask);
+}
+
+bool conf_prefix_match(const struct conf_prefix *prefixes, size_t n, const struct sockaddr *addr)
+{
+	const uint8_t *v4 = NULL, *v6 = NULL;
+	if (addr == NULL)
+		return false;
+	if (addr->sa_family == AF_INET) {
+		v4 = (const uint8_t *)&((const struct sockaddr_in *)addr)->sin_addr;
+	} else if (addr->sa_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+		v6 = a6->s6_addr;
+		/* A dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d. */
+		if (IN6_IS_ADDR_V4MAPPED(a6))
+			v4 = a6->s6_addr + 12;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct conf_prefix *p = &prefixes[i];
+		if (p->ss.ss_family == AF_INET && v4 != NULL &&
+		    bits_match(v4, (const uint8_t *)&((const struct sockaddr_in *)&p->ss)->sin_addr,
+		               p->bits))
+			return true;
+		if (p->ss.ss_family == AF_INET6 && v6 != NULL &&
+		    bits_match(v6, ((const struct sockaddr_in6 *)&p->ss)->sin6_addr.s6_addr,
+		               p->bits))
+			return true;
+	}
+	return false;
 }

@@ -39,8 +39,22 @@ struct conf_zone {
 	enum update_serial_policy serial_policy; /* serial-policy: increment | unixtime */
 };
 
+/*
+ * LIFETIME. A struct conf is immutable once built and is shared by every
+ * thread: workers look keys and policies up in it while the main thread may
+ * load its successor (ilnpdns-ctl reload). It is reference counted:
+ * conf_load() and conf_defaults() return it holding one reference; each
+ * thread that keeps using it across a reload takes its own with conf_ref()
+ * and drops it with conf_unref(). The last conf_unref() calls conf_free(),
+ * the destructor, which releases everything the conf owns, the update
+ * policies and the TSIG key material (wiped) included. Pointers into a conf
+ * (keys, zones, policies, as from conf_key_find()) are valid while the
+ * caller holds a reference. conf_free() itself ignores the count: call it
+ * directly only on a conf no other thread can see.
+ */
 struct conf {
 	char *path; /* file it came from, NULL for built-in defaults */
+	unsigned refs; /* conf_ref()/conf_unref(); atomic builtins only */
 
 	/* server: */
 	struct conf_addr *listen;
@@ -59,7 +73,7 @@ struct conf {
 	bool log_syslog;       /* false: stderr */
 	char *user;            /* drop to this user after binding, or NULL */
 
-	/* key: and key-file: (TSIG keys, by name; md5 only if a key says so) */
+	/* key: then key-file: (TSIG keys, unique names; md5 only if a key: entry says so) */
 	struct ilnpdns_tsig_key *keys;
 	size_t nkeys;
 
@@ -83,16 +97,36 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen);
 /*
  * The built-in defaults of the quick start: zones/example.ilnp.zone for
  * example.ilnp. on 127.0.0.1@5300 and ::1@5300, database var/ilnpdns,
- * control var/ilnpdns.sock, ILNP TTL 0.
+ * control var/ilnpdns.sock, ILNP TTL 0, the published example key from
+ * zones/example.ilnp.keys and an update policy that lets it change the
+ * locators of mn.example.ilnp. and the L64/L32 of names in the zone. The key
+ * file is read relative to the current directory; if that fails the reason
+ * is logged and ILNPDNS_ECONF returned.
  */
 int conf_defaults(struct conf **out);
 
+/* The destructor; see LIFETIME above. NULL is ignored. */
 void conf_free(struct conf *conf);
+
+/* Take one more reference (atomically); returns conf. */
+struct conf *conf_ref(struct conf *conf);
+
+/* Drop one reference (atomically); the last one frees conf. NULL is ignored. */
+void conf_unref(struct conf *conf);
 
 /* The TSIG key with this (wire, case-insensitive) name, or NULL. */
 const struct ilnpdns_tsig_key *conf_key_find(const struct conf *conf, const uint8_t *name);
 
-/* True when addr lies inside one of the prefixes. */
+/*
+ * conf_key_find() in the shape of ilnpdns_tsig_lookup_fn (arg is the
+ * struct conf), for ilnpdns_tsig_verify_request() and query_ctx_set_tsig().
+ */
+const struct ilnpdns_tsig_key *conf_tsig_lookup(const uint8_t *name, void *arg);
+
+/*
+ * True when addr (AF_INET or AF_INET6; an IPv4-mapped IPv6 address counts as
+ * its IPv4 address) lies inside one of the prefixes.
+ */
 bool conf_prefix_match(const struct conf_prefix *prefixes, size_t n, const struct sockaddr *addr);
 
 /* The zone entry with this apex, or NULL. */

@@ -187,7 +187,7 @@ static int cmd_status(struct request *req, FILE *out, char *err, size_t errlen)
 static int cmd_stats(struct request *req, FILE *out, char *err, size_t errlen)
 {
 	struct stats sum;
-	stats_sum(ctl.srv->stats, ctl.srv->nworkers, &sum);
+	stats_sum(ctl.srv->stats, ctl.srv->nstats, &sum);
 	stats_write_json(&sum, out);
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "ilnpdns/log.h"
 #include "server.h"
 #include "store.h"
+#include "writer.h"
 #include "zoneload.h"
 
 /* Process-wide facts of this run that the configuration does not hold. */
@@ -153,70 +154,109 @@ static bool listen_same(const struct conf *a, const struct conf *b)
 	return true;
 }
 
-#define SWAP(x, y)                                                                                 \
-	do {                                                                                       \
-		__typeof__(x) tmp_ = (x);                                                          \
-		(x) = (y);                                                                         \
-		(y) = tmp_;                                                                        \
-	} while (0)
+/* Replace *to with a copy of from (strings; NULL stays NULL). */
+static int keep_str(char **to, const char *from)
+{
+	char *copy = NULL;
+	if (from && !(copy = strdup(from)))
+		return ILNPDNS_ENOMEM;
+	free(*to);
+	*to = copy;
+	return 0;
+}
+
+/* Replace *to (n elements) with a copy of from. */
+static int keep_mem(void **to, const void *from, size_t n, size_t size)
+{
+	void *copy = NULL;
+	if (from && n && !(copy = malloc(n * size)))
+		return ILNPDNS_ENOMEM;
+	if (copy)
+		memcpy(copy, from, n * size);
+	free(*to);
+	*to = copy;
+	return 0;
+}
 
 /*
  * Settings bound to sockets, threads or the open database cannot change in
- * a running daemon. Keep the running values in the new configuration, so
- * srv->conf describes what runs, and say which ones wait for a restart.
+ * a running daemon. Copy the running values into the new configuration, so
+ * that it describes what runs, and say which ones wait for a restart. The
+ * running configuration is not touched: other threads hold references to it
+ * and read it without locks.
  */
-static void keep_restart_settings(struct conf *running, struct conf *next)
+static int keep_restart_settings(const struct conf *running, struct conf *next)
 {
 	const char *changed[12];
 	size_t n = 0;
+	int rc = 0;
 
 	if (!listen_same(running, next)) {
 		changed[n++] = "listen";
-		SWAP(running->listen, next->listen);
-		SWAP(running->nlisten, next->nlisten);
+		rc |= keep_mem((void **)&next->listen, running->listen, running->nlisten,
+		               sizeof(*running->listen));
+		next->nlisten = running->nlisten;
 	}
 	if (!str_same(running->database, next->database) || running->mapsize != next->mapsize) {
 		changed[n++] = "database";
-		SWAP(running->database, next->database);
-		SWAP(running->mapsize, next->mapsize);
+		rc |= keep_str(&next->database, running->database);
+		next->mapsize = running->mapsize;
 	}
 	if (running->workers != next->workers) {
 		changed[n++] = "workers";
-		SWAP(running->workers, next->workers);
+		next->workers = running->workers;
 	}
 	if (!str_same(running->control, next->control)) {
 		changed[n++] = "control";
-		SWAP(running->control, next->control);
+		rc |= keep_str(&next->control, running->control);
 	}
 	bool metrics_same = (!running->metrics && !next->metrics) ||
 	                    (running->metrics && next->metrics &&
 	                     strcmp(running->metrics->text, next->metrics->text) == 0);
 	if (!metrics_same) {
 		changed[n++] = "metrics";
-		SWAP(running->metrics, next->metrics);
+		rc |= keep_mem((void **)&next->metrics, running->metrics, 1,
+		               sizeof(*running->metrics));
 	}
 	if (running->tcp_idle_ms != next->tcp_idle_ms ||
 	    running->tcp_max_clients != next->tcp_max_clients ||
 	    running->tcp_max_per_source != next->tcp_max_per_source) {
 		changed[n++] = "tcp limits";
-		SWAP(running->tcp_idle_ms, next->tcp_idle_ms);
-		SWAP(running->tcp_max_clients, next->tcp_max_clients);
-		SWAP(running->tcp_max_per_source, next->tcp_max_per_source);
+		next->tcp_idle_ms = running->tcp_idle_ms;
+		next->tcp_max_clients = running->tcp_max_clients;
+		next->tcp_max_per_source = running->tcp_max_per_source;
 	}
 	if (running->log_syslog != next->log_syslog) {
 		changed[n++] = "log destination";
-		SWAP(running->log_syslog, next->log_syslog);
+		next->log_syslog = running->log_syslog;
 	}
 	if (running->edns_size != next->edns_size) {
 		changed[n++] = "edns size";
-		SWAP(running->edns_size, next->edns_size);
+		next->edns_size = running->edns_size;
 	}
 	if (!str_same(running->user, next->user)) {
 		changed[n++] = "user";
-		SWAP(running->user, next->user);
+		rc |= keep_str(&next->user, running->user);
 	}
+	if (rc)
+		return ILNPDNS_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		log_notice("reload: %s changed; takes effect at the next restart", changed[i]);
+	return 0;
+}
+
+struct conf *server_conf_acquire(struct server *srv)
+{
+	pthread_mutex_lock(&srv->conf_lock);
+	struct conf *conf = conf_ref(srv->conf);
+	pthread_mutex_unlock(&srv->conf_lock);
+	return conf;
+}
+
+/* The writer's way to the current configuration (writer_start()). */
+static struct conf *writer_conf(void *arg)
+{
+	return server_conf_acquire(arg);
 }
 
 int daemon_reload(struct server *srv, char *err, size_t errlen)
@@ -237,11 +277,18 @@ int daemon_reload(struct server *srv, char *err, size_t errlen)
 		conf_free(next);
 		return rc;
 	}
-	keep_restart_settings(srv->conf, next);
-	/* keep_restart_settings() moved the running values into next. */
+	if (keep_restart_settings(srv->conf, next) != 0) {
+		snprintf(err, errlen, "out of memory");
+		conf_free(next);
+		return ILNPDNS_ENOMEM;
+	}
+	/* Threads that hold the old one keep it until their conf_unref(). */
 	struct conf *old = srv->conf;
-	srv->conf = next;
-	conf_free(old);
+	pthread_mutex_lock(&srv->conf_lock);
+	/* Atomic: workers compare the pointer without the lock (worker.c). */
+	__atomic_store_n(&srv->conf, next, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&srv->conf_lock);
+	conf_unref(old);
 	ilnpdns_log_set_level(log_level_for(srv->conf));
 	log_notice("configuration reloaded from %s",
 	           srv->conf->path ? srv->conf->path : "built-in defaults");
@@ -384,7 +431,7 @@ static int drop_privileges(const struct conf *conf)
 
 int daemon_main(const char *conf_path, bool foreground, int verbose)
 {
-	struct server srv = {0};
+	struct server srv = {.conf_lock = PTHREAD_MUTEX_INITIALIZER};
 	struct event *sig_term = NULL, *sig_int = NULL, *sig_hup = NULL;
 	bool control_on = false, metrics_on = false;
 	char err[768];
@@ -432,6 +479,18 @@ int daemon_main(const char *conf_path, bool foreground, int verbose)
 		store_txn_abort(t);
 	}
 
+	/* Counters: one block per worker, then the writer's. */
+	srv.nstats = (size_t)workers_count(srv.conf) + 1;
+	if (!(srv.stats = calloc(srv.nstats, sizeof(*srv.stats)))) {
+		log_err("out of memory");
+		goto out;
+	}
+	/* The writer first, so that no worker ever sees an update it cannot hand on. */
+	if ((rc = writer_new(&srv.writer, srv.store, &srv.stats[srv.nstats - 1])) != 0 ||
+	    (rc = writer_start(srv.writer, writer_conf, &srv)) != 0) {
+		log_err("cannot start the update writer: %s", ilnpdns_strerror(rc));
+		goto out;
+	}
 	if ((rc = workers_start(&srv)) != 0) {
 		log_err("cannot start the query workers: %s", ilnpdns_strerror(rc));
 		goto out;
@@ -471,8 +530,16 @@ out:
 		metrics_stop(&srv);
 	if (control_on)
 		control_stop(&srv);
+	/* Workers stop reading first; the writer then answers every update
+	 * already received (UDP from its own thread, TCP through the workers'
+	 * sockets, still open), and only then do the sockets close. */
 	if (srv.workers)
 		workers_stop(&srv);
+	if (srv.writer)
+		writer_stop(srv.writer);
+	if (srv.workers)
+		workers_close(&srv);
+	writer_free(srv.writer);
 	if (sig_term)
 		event_free(sig_term);
 	if (sig_int)
@@ -482,8 +549,9 @@ out:
 	store_close(srv.store);
 	if (srv.base)
 		event_base_free(srv.base);
+	free(srv.stats);
 	if (status == 0)
 		log_notice("stopped");
-	conf_free(srv.conf);
+	conf_unref(srv.conf);
 	return status;
 }

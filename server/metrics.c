@@ -49,7 +49,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
-	stats_sum(srv->stats, srv->nworkers, &sum);
+	stats_sum(srv->stats, srv->nstats, &sum);
 	stats_write_prometheus(&sum, out);
 	fprintf(out,
 	        "# HELP ilnpdns_start_time_seconds Start time of ilnpdnsd since the Unix epoch.\n"

@@ -5,10 +5,12 @@
 
 #include "ilnpdns/dname.h"
 #include "ilnpdns/error.h"
+#include "ilnpdns/tsig.h"
 #include "ilnpdns/wire.h"
 #include "answer.h"
 #include "query.h"
 #include "response.h"
+#include "tsig_answer.h"
 
 #define EDNS_OPT_COOKIE 10
 
@@ -19,6 +21,13 @@ struct query_ctx {
 	uint16_t edns_size;
 	uint8_t qname[ILNPDNS_DNAME_MAXLEN];
 	uint8_t scratch[ILNPDNS_DNAME_MAXLEN]; /* names read only to be skipped */
+	/* TSIG: the HMAC contexts, the keys, and one exchange's state. */
+	struct ilnpdns_tsig_ctx *tsig;
+	ilnpdns_tsig_lookup_fn lookup;
+	void *lookup_arg;
+	struct ilnpdns_tsig_replay *replay;
+	uint64_t (*now)(void);
+	struct ilnpdns_tsig_state tsig_state;
 };
 
 /* What screening learned about the request. */
@@ -32,6 +41,7 @@ struct request {
 	bool formerr;  /* malformed somewhere */
 	bool opt_seen; /* an OPT was present, good or bad */
 	bool edns;     /* exactly one acceptable OPT: echo one (RFC 6891 6.1.1) */
+	bool tsig;     /* the last RR is a TSIG (RFC 8945 5.1) */
 	uint16_t udp_size;
 	uint8_t version;
 	bool dnssec_ok;
@@ -40,14 +50,44 @@ struct request {
 struct query_ctx *query_ctx_new(void)
 {
 	struct query_ctx *ctx = calloc(1, sizeof(*ctx));
-	if (ctx)
-		ctx->edns_size = ILNPDNS_EDNS_SIZE;
+	if (ctx == NULL)
+		return NULL;
+	/* Made once here so that a signed query allocates nothing of ours. */
+	ctx->tsig = ilnpdns_tsig_ctx_new();
+	if (ctx->tsig == NULL) {
+		free(ctx);
+		return NULL;
+	}
+	ctx->edns_size = ILNPDNS_EDNS_SIZE;
+	ctx->now = ilnpdns_tsig_now;
 	return ctx;
 }
 
 void query_ctx_free(struct query_ctx *ctx)
 {
+	if (ctx == NULL)
+		return;
+	ilnpdns_tsig_ctx_free(ctx->tsig);
 	free(ctx);
+}
+
+void query_ctx_set_tsig(struct query_ctx *ctx, ilnpdns_tsig_lookup_fn lookup, void *arg,
+                        struct ilnpdns_tsig_replay *replay)
+{
+	ctx->lookup = lookup;
+	ctx->lookup_arg = arg;
+	ctx->replay = replay;
+}
+
+void query_ctx_set_clock(struct query_ctx *ctx, uint64_t (*now)(void))
+{
+	ctx->now = now != NULL ? now : ilnpdns_tsig_now;
+}
+
+/* The key lookup of a server without keys: every key is unknown (BADKEY). */
+static const struct ilnpdns_tsig_key *no_keys(const uint8_t *name, void *arg)
+{
+	return NULL;
 }
 
 void query_ctx_set_edns_size(struct query_ctx *ctx, uint16_t size)
@@ -128,10 +168,13 @@ static void parse(struct query_ctx *ctx, const uint8_t *req, size_t len, struct 
 			q->udp_size = ilnpdns_get16(req + pos + 2);
 			q->version = req[pos + 5];
 			q->dnssec_ok = (req[pos + 6] & 0x80) != 0;
-		} else if (type == ILNPDNS_T_TSIG && (!additional || i != total - 1)) {
+		} else if (type == ILNPDNS_T_TSIG) {
 			/* RFC 8945 5.1: the TSIG is the last record, and only one. */
-			q->formerr = true;
-			return;
+			if (!additional || i != total - 1) {
+				q->formerr = true;
+				return;
+			}
+			q->tsig = true;
 		}
 		pos += 10u + rdlen;
 	}
@@ -144,10 +187,13 @@ static bool echo_question(const struct request *q)
 	return q->question && q->qdcount == 1;
 }
 
-/* Start the response: header space, OPT reserve, question. */
-static int begin(struct query_ctx *ctx, const struct request *q, uint8_t *resp, size_t limit)
+/* Start the response: header space, TSIG and OPT reserves, question. */
+static int begin(struct query_ctx *ctx, const struct request *q, uint8_t *resp, size_t limit,
+                 const struct ilnpdns_tsig_state *st)
 {
 	int rc = response_init(&ctx->resp, resp, limit);
+	if (rc == 0 && st != NULL)
+		rc = response_reserve(&ctx->resp, ilnpdns_tsig_space(st));
 	if (rc == 0 && q->edns)
 		rc = response_reserve(&ctx->resp, RESPONSE_OPT_LEN);
 	if (rc == 0 && echo_question(q))
@@ -180,6 +226,21 @@ static int screen(const struct request *q)
 	if (q->qclass != ILNPDNS_C_IN)
 		return ILNPDNS_RCODE_REFUSED;
 	return -1;
+}
+
+/* A data-free answer (TSIG errors); 0 and info->dropped when even that fails. */
+static size_t minimal(struct query_ctx *ctx, const struct request *q, const uint8_t *req,
+                      size_t reqlen, int rcode, struct ilnpdns_tsig_state *st, uint64_t now,
+                      uint8_t *resp, size_t limit, struct query_info *info)
+{
+	size_t len = 0;
+	if (tsig_answer_build(ctx->tsig, st, req, reqlen, rcode, q->edns ? ctx->edns_size : 0, now,
+	                      resp, limit, &len) != 0) {
+		info->dropped = true;
+		return 0;
+	}
+	info->rcode = (uint8_t)rcode;
+	return len;
 }
 
 size_t query_process(struct query_ctx *ctx, struct store_txn *txn, const uint8_t *req,
@@ -215,7 +276,38 @@ size_t query_process(struct query_ctx *ctx, struct store_txn *txn, const uint8_t
 	info->opcode = (uint8_t)ILNPDNS_OPCODE(q.flags);
 	info->qtype = echo_question(&q) ? q.qtype : 0;
 	info->edns = q.opt_seen;
-	if (begin(ctx, &q, resp, limit) != 0)
+
+	/* RFC 8945 5.2: the TSIG is checked before anything else is done. */
+	struct ilnpdns_tsig_state *st = NULL;
+	uint64_t now = 0;
+	if (q.tsig && !q.formerr) {
+		now = ctx->now();
+		info->tsig = true;
+		int rc = ilnpdns_tsig_verify_request(
+		    ctx->tsig, req, reqlen, ctx->lookup != NULL ? ctx->lookup : no_keys,
+		    ctx->lookup_arg, ctx->replay, now, &ctx->tsig_state);
+		switch (rc) {
+		case 0:
+			st = &ctx->tsig_state;
+			break;
+		case ILNPDNS_EBADKEY:
+		case ILNPDNS_EBADSIG:
+		case ILNPDNS_EBADTIME:
+			/* Nothing of the zone for an unauthenticated request:
+			 * NOTAUTH, signed or not as tsig_answer_build() decides. */
+			info->tsig_error = ctx->tsig_state.error;
+			return minimal(ctx, &q, req, reqlen, ILNPDNS_RCODE_NOTAUTH,
+			               &ctx->tsig_state, now, resp, limit, info);
+		case ILNPDNS_ECRYPTO:
+			/* No signature can be made: unsigned. */
+			return minimal(ctx, &q, req, reqlen, ILNPDNS_RCODE_SERVFAIL, NULL, now,
+			               resp, limit, info);
+		default:
+			q.formerr = true; /* malformed TSIG or Error != 0: FORMERR, unsigned */
+			break;
+		}
+	}
+	if (begin(ctx, &q, resp, limit, st) != 0)
 		goto drop;
 
 	int rcode = screen(&q);
@@ -226,7 +318,7 @@ size_t query_process(struct query_ctx *ctx, struct store_txn *txn, const uint8_t
 		/* A store failure leaves half a message: restart it bare. */
 		if (rcode == ILNPDNS_RCODE_SERVFAIL) {
 			ar.aa = ar.tc = false;
-			if (begin(ctx, &q, resp, limit) != 0)
+			if (begin(ctx, &q, resp, limit, st) != 0)
 				goto drop;
 		}
 	}
@@ -245,6 +337,10 @@ size_t query_process(struct query_ctx *ctx, struct store_txn *txn, const uint8_t
 		flags |= ILNPDNS_FLAG_TC;
 	ilnpdns_put16(resp, q.id);
 	ilnpdns_put16(resp + 2, flags);
+	/* Every answer to a verified request is signed, truncated ones too, in
+	 * the room begin() kept (RFC 8945 5.3). */
+	if (st != NULL && ilnpdns_tsig_sign_answer(ctx->tsig, st, resp, &len, limit, now) != 0)
+		goto drop;
 
 	info->rcode = (uint8_t)rcode;
 	info->truncated = ar.tc;

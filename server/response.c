@@ -252,8 +252,11 @@ int response_question(struct response *r, const uint8_t *qname, uint16_t qtype, 
 
 int response_add_opt(struct response *r, uint16_t payload, uint8_t ext_rcode, bool dnssec_ok)
 {
-	r->limit += r->reserve;
-	r->reserve = 0;
+	/* Take back the OPT's share only: a TSIG reserve stays held for the
+	 * signature appended after response_finish() (RFC 8945 5.3). */
+	size_t give = r->reserve < RESPONSE_OPT_LEN ? r->reserve : RESPONSE_OPT_LEN;
+	r->limit += give;
+	r->reserve -= give;
 	if (r->len + RESPONSE_OPT_LEN > r->limit)
 		return ILNPDNS_ETRUNC;
 	uint8_t *p = r->buf + r->len;

@@ -54,7 +54,12 @@ struct response {
  */
 int response_init(struct response *r, uint8_t *buf, size_t limit);
 
-/* Hold back n octets at the end for the OPT written by response_add_opt(). */
+/*
+ * Hold back n octets at the end: for the OPT written by response_add_opt(),
+ * and for a TSIG the caller appends after response_finish(). Reservations add
+ * up; response_add_opt() takes back RESPONSE_OPT_LEN of them, the rest stays
+ * out of reach of the sections (so truncation leaves room for the TSIG).
+ */
 int response_reserve(struct response *r, size_t n);
 
 /*

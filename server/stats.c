@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* stats.c -- count requests per worker and render the sums as JSON or Prometheus text. */
+/* stats.c -- count requests and updates per thread; render the sums as JSON or Prometheus text. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
@@ -144,6 +144,47 @@ void stats_count(struct stats *s, enum query_transport transport, const struct q
 		s->truncated++;
 }
 
+void stats_count_update(struct stats *s, enum query_transport transport, uint8_t rcode, bool edns)
+{
+	unsigned t = transport == QUERY_TCP ? QUERY_TCP : QUERY_UDP;
+	s->queries[t]++;
+	s->opcode[ILNPDNS_OP_UPDATE]++;
+	s->update.received[t]++;
+	if (edns)
+		s->edns++;
+	if (rcode < STATS_RCODES) {
+		s->rcode[rcode]++;
+		s->update.rcode[rcode]++;
+	}
+}
+
+void stats_count_batch(struct stats *s, size_t n, bool ok)
+{
+	s->update.batches++;
+	s->update.batched += n;
+	if (!ok)
+		s->update.commit_failures++;
+	unsigned b = n <= 1 ? 0 : n <= 4 ? 1 : n <= 16 ? 2 : n <= 64 ? 3 : 4;
+	s->update.batch_size[b]++;
+}
+
+static void update_sum(const struct stats_update *u, struct stats_update *out)
+{
+	for (size_t i = 0; i < 2; i++)
+		out->received[i] += u->received[i];
+	for (size_t i = 0; i < STATS_RCODES; i++)
+		out->rcode[i] += u->rcode[i];
+	out->tsig_failures += u->tsig_failures;
+	out->sig0_failures += u->sig0_failures;
+	out->limited += u->limited;
+	out->batches += u->batches;
+	out->batched += u->batched;
+	out->commit_failures += u->commit_failures;
+	for (size_t i = 0; i < 5; i++)
+		out->batch_size[i] += u->batch_size[i];
+	out->queue_full += u->queue_full;
+}
+
 void stats_sum(const struct stats *blocks, size_t n, struct stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -164,6 +205,7 @@ void stats_sum(const struct stats *blocks, size_t n, struct stats *out)
 		out->tcp_accepted += s->tcp_accepted;
 		out->tcp_refused += s->tcp_refused;
 		out->tcp_timeouts += s->tcp_timeouts;
+		update_sum(&s->update, &out->update);
 	}
 }
 
@@ -191,6 +233,35 @@ static const char *opcode_label(unsigned o, char *buf, size_t cap)
 		return opcode_names[o];
 	snprintf(buf, cap, "OPCODE%u", o);
 	return buf;
+}
+
+static const char *const batch_labels[5] = {"1", "2-4", "5-16", "17-64", "65+"};
+
+/* The "update" member: received by transport, answers by RCODE (non-zero only), the rest always. */
+static void update_write_json(const struct stats_update *u, FILE *out)
+{
+	char buf[16];
+	bool first = true;
+
+	fprintf(out,
+	        "\"update\":{\"received\":{\"udp\":%" PRIu64 ",\"tcp\":%" PRIu64 "},\"rcode\":{",
+	        u->received[QUERY_UDP], u->received[QUERY_TCP]);
+	for (unsigned r = 0; r < STATS_RCODES; r++) {
+		if (u->rcode[r] == 0)
+			continue;
+		fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",",
+		        rcode_label(r, buf, sizeof(buf)), u->rcode[r]);
+		first = false;
+	}
+	fprintf(out,
+	        "},\"tsig_failures\":%" PRIu64 ",\"sig0_failures\":%" PRIu64 ",\"limited\":%" PRIu64
+	        ",\"batches\":%" PRIu64 ",\"batched\":%" PRIu64 ",\"commit_failures\":%" PRIu64
+	        ",\"batch_size\":{",
+	        u->tsig_failures, u->sig0_failures, u->limited, u->batches, u->batched,
+	        u->commit_failures);
+	for (unsigned b = 0; b < 5; b++)
+		fprintf(out, "%s\"%s\":%" PRIu64, b ? "," : "", batch_labels[b], u->batch_size[b]);
+	fprintf(out, "},\"queue_full\":%" PRIu64 "}", u->queue_full);
 }
 
 /*
@@ -236,12 +307,13 @@ void stats_write_json(const struct stats *s, FILE *out)
 		        opcode_label(o, buf, sizeof(buf)), s->opcode[o]);
 		first = false;
 	}
-	fprintf(out,
-	        "},\"truncated\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"edns\":%" PRIu64
-	        ",\"tcp\":{\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"timeouts\":%" PRIu64
-	        "}}\n",
-	        s->truncated, s->dropped, s->edns, s->tcp_accepted, s->tcp_refused,
-	        s->tcp_timeouts);
+	fprintf(
+	    out,
+	    "},\"truncated\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"edns\":%" PRIu64
+	    ",\"tcp\":{\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"timeouts\":%" PRIu64 "},",
+	    s->truncated, s->dropped, s->edns, s->tcp_accepted, s->tcp_refused, s->tcp_timeouts);
+	update_write_json(&s->update, out);
+	fputs("}\n", out);
 }
 
 static void prom_head(FILE *out, const char *name, const char *help)
@@ -299,4 +371,39 @@ void stats_write_prometheus(const struct stats *s, FILE *out)
 	           "TCP connections refused over a connection limit.", s->tcp_refused);
 	prom_plain(out, "ilnpdns_tcp_timeouts_total", "TCP connections closed for idleness.",
 	           s->tcp_timeouts);
+
+	const struct stats_update *u = &s->update;
+	prom_head(out, "ilnpdns_updates_total", "DNS UPDATE requests processed, by transport.");
+	fprintf(out, "ilnpdns_updates_total{transport=\"udp\"} %" PRIu64 "\n",
+	        u->received[QUERY_UDP]);
+	fprintf(out, "ilnpdns_updates_total{transport=\"tcp\"} %" PRIu64 "\n",
+	        u->received[QUERY_TCP]);
+	prom_head(out, "ilnpdns_update_responses_total", "DNS UPDATE responses sent, by RCODE.");
+	for (unsigned r = 0; r < STATS_RCODES; r++)
+		if (u->rcode[r] != 0 || r <= ILNPDNS_RCODE_NOTZONE)
+			fprintf(out, "ilnpdns_update_responses_total{rcode=\"%s\"} %" PRIu64 "\n",
+			        rcode_label(r, buf, sizeof(buf)), u->rcode[r]);
+	prom_plain(out, "ilnpdns_update_tsig_failures_total",
+	           "UPDATE requests whose TSIG failed (BADKEY, BADSIG, BADTIME, BADTRUNC).",
+	           u->tsig_failures);
+	prom_plain(out, "ilnpdns_update_sig0_failures_total",
+	           "UPDATE requests whose SIG(0) failed to verify.", u->sig0_failures);
+	prom_plain(
+	    out, "ilnpdns_update_limited_total",
+	    "Signed UPDATE requests refused unchecked after too many failures from the source.",
+	    u->limited);
+	prom_plain(out, "ilnpdns_update_batches_total",
+	           "Group commits: write transactions holding a batch of updates.", u->batches);
+	prom_plain(out, "ilnpdns_update_batched_total", "Updates processed in group commits.",
+	           u->batched);
+	prom_plain(out, "ilnpdns_update_commit_failures_total",
+	           "Group commits that failed (their updates were answered SERVFAIL).",
+	           u->commit_failures);
+	prom_head(out, "ilnpdns_update_batches_by_size_total",
+	          "Group commits, by number of updates.");
+	for (unsigned b = 0; b < 5; b++)
+		fprintf(out, "ilnpdns_update_batches_by_size_total{size=\"%s\"} %" PRIu64 "\n",
+		        batch_labels[b], u->batch_size[b]);
+	prom_plain(out, "ilnpdns_update_queue_full_total",
+	           "UPDATE requests dropped because the writer's queue was full.", u->queue_full);
 }

@@ -608,6 +608,41 @@ int store_zone_foreach_rrset(struct store_txn *t, const struct store_zone *zone,
 	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : map_err(rc);
 }
 
+int store_zone_foreach_rrset_after(struct store_txn *t, const struct store_zone *zone,
+				   const uint8_t *key, size_t keylen, uint16_t type,
+				   int (*fn)(const uint8_t *key, size_t keylen,
+					     const struct store_rrset *rrset, void *arg),
+				   void *arg)
+{
+	uint8_t kb[ZONE_KEY_MAX];
+	size_t klen = rrset_key(t, zone->id, key, keylen, type, kb);
+	if (klen == 0)
+		return ILNPDNS_ENAME;
+	MDB_cursor *c;
+	int rc = rrc_get(t, &c);
+	if (rc)
+		return map_err(rc);
+	MDB_val k = {klen, kb}, d;
+	rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	/* Strictly after: skip the resume point itself when it still exists. */
+	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, kb, klen) == 0)
+		rc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size < 4 + 3 || memcmp(k.mv_data, kb, 4) != 0)
+			break;
+		struct store_rrset rs;
+		int r = rrset_decode(&k, &d, &rs);
+		if (r == 0)
+			r = fn((const uint8_t *)k.mv_data + 4, k.mv_size - 4 - 3, &rs, arg);
+		if (r) {
+			rrc_put(t, c);
+			return r;
+		}
+	}
+	rrc_put(t, c);
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : map_err(rc);
+}
+
 int store_rrset_put(struct store_txn *t, const struct store_zone *zone, const uint8_t *key,
 		    size_t keylen, uint16_t type, uint32_t ttl, uint16_t count,
 		    const uint8_t *rdata, size_t rdata_len)

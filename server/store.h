@@ -191,6 +191,17 @@ int store_zone_foreach_rrset(struct store_txn *txn, const struct store_zone *zon
 			     void *arg);
 
 /*
+ * The same walk resumed after the RRset (key, type): it starts with the next
+ * RRset in canonical order. Transfers use it to fill one message per call
+ * without a second copy of the zone.
+ */
+int store_zone_foreach_rrset_after(struct store_txn *txn, const struct store_zone *zone,
+				   const uint8_t *key, size_t keylen, uint16_t type,
+				   int (*fn)(const uint8_t *key, size_t keylen,
+					     const struct store_rrset *rrset, void *arg),
+				   void *arg);
+
+/*
  * Write an RRset, replacing any RRset of the same owner and type. rdata is
  * count x (rdlen u16 | rdata) as in struct store_rrset.
  */

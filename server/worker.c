@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* worker.c -- query threads: one libevent loop each, UDP in recvmmsg batches, TCP per RFC 7766. */
+/* UPDATE requests are handed to the writer thread (writer.h); their TCP answers come back here. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,10 +23,12 @@
 #include "conf.h"
 #include "ilnpdns/error.h"
 #include "ilnpdns/log.h"
+#include "ilnpdns/wire.h"
 #include "query.h"
 #include "server.h"
 #include "stats.h"
 #include "store.h"
+#include "writer.h"
 
 #define MSG_MAX       65535 /* a DNS message never exceeds this (2-octet TCP length) */
 #define UDP_BATCH     32    /* datagrams per recvmmsg/sendmmsg */
@@ -34,6 +37,7 @@
 #define TCP_IN_START  4096  /* initial per-connection input buffer */
 #define UDP_RCVBUF    (1 << 20)
 #define SRC_TABLE_MAX (1u << 20)
+#define REPLAY_SLOTS  8192 /* signed queries remembered for the TSIG fudge window, all workers */
 
 /* Room for either pktinfo form in one control message. */
 #define PKTINFO_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
@@ -72,6 +76,13 @@ struct tcp_conn {
 	uint8_t *out; /* the unsent tail of one response */
 	size_t outoff, outlen, outcap;
 	bool eof; /* the client half-closed: answer what is buffered, then close */
+	/*
+	 * Updates of this connection at the writer: the struct lives until the
+	 * last one is back, even if the connection closes before (dead).
+	 */
+	unsigned refs;
+	bool dead;
+	struct writer_req *pend, *pend_tail; /* update answers waiting for out to drain */
 	struct tcp_conn *prev, *next;
 };
 
@@ -107,6 +118,14 @@ struct worker {
 	struct query_ctx *qctx;
 	struct store_txn *txn;
 	struct src_table *srcs;
+	struct ilnpdns_tsig_replay *replay; /* shared by all workers; locks internally */
+	struct conf *conf;     /* referenced: TSIG keys for signed queries (renewed per batch) */
+	struct writer *writer; /* NULL: no writer, query_process() answers NOTIMP */
+
+	/* TCP update answers handed back by the writer thread (done_cb writes them). */
+	pthread_mutex_t done_lock;
+	struct writer_req *done, *done_tail;
+	struct event *done_ev;
 
 	struct udp_sock *udp;
 	size_t nudp;
@@ -261,10 +280,26 @@ static void src_release(struct src_table *t, const struct sockaddr_storage *ss)
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* ---- the read transaction ---- */
+/* ---- the configuration and the read transaction, per batch ---- */
+
+/*
+ * Follow a reload: the keys signed queries are checked with come from the
+ * conf the worker holds a reference to. One atomic load per batch; the
+ * lock is taken only when the pointer changed.
+ */
+static void conf_renew(struct worker *w)
+{
+	if (__atomic_load_n(&w->srv->conf, __ATOMIC_ACQUIRE) == w->conf)
+		return;
+	struct conf *c = server_conf_acquire(w->srv);
+	query_ctx_set_tsig(w->qctx, conf_tsig_lookup, c, w->replay);
+	conf_unref(w->conf);
+	w->conf = c;
+}
 
 static bool txn_begin(struct worker *w)
 {
+	conf_renew(w);
 	int rc = store_txn_renew(w->txn);
 	if (rc && complain_ok(w))
 		log_warnx("worker %u: cannot renew the store snapshot: %s", w->idx,
@@ -288,39 +323,42 @@ static const struct cmsghdr *udp_dst(struct msghdr *h)
 /*
  * Answer from the address the query was sent to: on a wildcard socket the
  * kernel would otherwise pick a source by routing, and a client that sent to
- * one of our other addresses drops the reply as unsolicited.
+ * one of our other addresses drops the reply as unsolicited. Writes the
+ * control message into buf (PKTINFO_SPACE octets, aligned for a cmsghdr)
+ * and returns its length, or 0 when none is needed.
  */
-static void udp_set_src(struct worker *w, const struct udp_sock *u, unsigned m, struct msghdr *rh)
+static size_t pktinfo_build(const struct udp_sock *u, struct msghdr *rh, uint8_t *buf)
 {
-	struct msghdr *sh = &w->smsg[m].msg_hdr;
 	const struct cmsghdr *rc = u->wildcard ? udp_dst(rh) : NULL;
-	if (!rc) {
-		sh->msg_control = NULL;
-		sh->msg_controllen = 0;
-		return;
-	}
-	sh->msg_control = w->sctl[m].buf;
-	struct cmsghdr *c;
+	if (!rc)
+		return 0;
+	struct msghdr sh = {.msg_control = buf, .msg_controllen = PKTINFO_SPACE};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&sh);
 	if (rc->cmsg_level == IPPROTO_IP) {
 		struct in_pktinfo pi;
 		memcpy(&pi, CMSG_DATA(rc), sizeof(pi));
 		pi.ipi_ifindex =
 		    0; /* the source address alone decides, routing picks the way out */
-		sh->msg_controllen = CMSG_SPACE(sizeof(pi));
-		c = CMSG_FIRSTHDR(sh);
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	} else {
-		/* Keep the interface index: a link-local source needs it. */
-		sh->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
-		c = CMSG_FIRSTHDR(sh);
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-		memcpy(CMSG_DATA(c), CMSG_DATA(rc), sizeof(struct in6_pktinfo));
+		return CMSG_SPACE(sizeof(pi));
 	}
+	/* Keep the interface index: a link-local source needs it. */
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+	memcpy(CMSG_DATA(c), CMSG_DATA(rc), sizeof(struct in6_pktinfo));
+	return CMSG_SPACE(sizeof(struct in6_pktinfo));
+}
+
+static void udp_set_src(struct worker *w, const struct udp_sock *u, unsigned m, struct msghdr *rh)
+{
+	struct msghdr *sh = &w->smsg[m].msg_hdr;
+	size_t n = pktinfo_build(u, rh, w->sctl[m].buf);
+	sh->msg_control = n ? w->sctl[m].buf : NULL;
+	sh->msg_controllen = n;
 }
 
 static void udp_send(struct worker *w, struct udp_sock *u, unsigned m)
@@ -340,6 +378,78 @@ static void udp_send(struct worker *w, struct udp_sock *u, unsigned m)
 			log_warn("worker %u: udp sendmmsg", w->idx);
 		w->stats->dropped++;
 		off++;
+	}
+}
+
+/* ---- UPDATE: hand over to the writer ---- */
+
+_Static_assert(PKTINFO_SPACE <= WRITER_CTL_MAX, "writer_req.ctl holds a pktinfo");
+
+/* An UPDATE request (opcode 5, QR 0) goes to the writer, if there is one. */
+static bool is_update(const struct worker *w, const uint8_t *msg, size_t len)
+{
+	if (!w->writer || len < ILNPDNS_HDR_LEN)
+		return false;
+	uint16_t flags = ilnpdns_get16(msg + 2);
+	return !(flags & ILNPDNS_FLAG_QR) && ILNPDNS_OPCODE(flags) == ILNPDNS_OP_UPDATE;
+}
+
+/* Count a request that could not be handed over (it gets no answer). */
+static void update_dropped(struct worker *w, enum query_transport t, int rc)
+{
+	struct query_info info = {.dropped = true, .opcode = ILNPDNS_OP_UPDATE};
+	stats_count(w->stats, t, &info);
+	if (rc == ILNPDNS_ENOSPC)
+		w->stats->update.queue_full++;
+	if (complain_ok(w))
+		log_warnx("worker %u: update dropped: %s", w->idx,
+		          rc == ILNPDNS_ENOSPC ? "the writer's queue is full"
+		                               : ilnpdns_strerror(rc));
+}
+
+/*
+ * Writer thread: send a UDP answer from the socket and address the request
+ * came to. sendmsg() on a socket another thread also uses is safe: each
+ * datagram is one system call.
+ */
+static void udp_reply(struct writer_req *r)
+{
+	if (r->anslen) {
+		struct iovec iov = {.iov_base = r->ans, .iov_len = r->anslen};
+		struct msghdr h = {.msg_name = &r->peer,
+		                   .msg_namelen = r->peerlen,
+		                   .msg_iov = &iov,
+		                   .msg_iovlen = 1,
+		                   .msg_control = r->ctllen ? r->ctl.buf : NULL,
+		                   .msg_controllen = r->ctllen};
+		ssize_t n;
+		do
+			n = sendmsg(r->fd, &h, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			log_debug("update answer: udp sendmsg: %s", strerror(errno));
+	}
+	writer_req_free(r);
+}
+
+static void udp_update(struct worker *w, struct udp_sock *u, unsigned i, struct msghdr *rh)
+{
+	struct writer_req *r = writer_req_new(w->rbuf + (size_t)i * MSG_MAX, w->rmsg[i].msg_len);
+	if (!r) {
+		update_dropped(w, QUERY_UDP, ILNPDNS_ENOMEM);
+		return;
+	}
+	r->transport = QUERY_UDP;
+	memcpy(&r->peer, &w->from[i], rh->msg_namelen);
+	r->peerlen = rh->msg_namelen;
+	r->reply = udp_reply;
+	r->owner = w;
+	r->fd = u->fd;
+	r->ctllen = pktinfo_build(u, rh, r->ctl.buf);
+	int rc = writer_submit(w->writer, r);
+	if (rc) {
+		writer_req_free(r);
+		update_dropped(w, QUERY_UDP, rc);
 	}
 }
 
@@ -370,6 +480,10 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 		unsigned m = 0;
 		for (int i = 0; i < n; i++) {
 			struct msghdr *rh = &w->rmsg[i].msg_hdr;
+			if (is_update(w, w->rbuf + (size_t)i * MSG_MAX, w->rmsg[i].msg_len)) {
+				udp_update(w, u, (unsigned)i, rh);
+				continue;
+			}
 			struct query_info info = {0};
 			size_t len = query_process(w->qctx, w->txn, w->rbuf + (size_t)i * MSG_MAX,
 			                           w->rmsg[i].msg_len, QUERY_UDP,
@@ -402,6 +516,21 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 
 static void conn_event(evutil_socket_t fd, short what, void *arg);
 
+static void conn_drop_pending(struct tcp_conn *c)
+{
+	while (c->pend) {
+		struct writer_req *r = c->pend;
+		c->pend = r->next;
+		writer_req_free(r);
+	}
+	c->pend_tail = NULL;
+}
+
+/*
+ * Close the socket and forget the connection. The struct itself stays while
+ * updates of it are at the writer (refs): their answers come back to
+ * conn_answer(), which frees it with the last one.
+ */
 static void conn_close(struct tcp_conn *c)
 {
 	struct worker *w = c->w;
@@ -417,7 +546,10 @@ static void conn_close(struct tcp_conn *c)
 	close(c->fd);
 	free(c->in);
 	free(c->out);
-	free(c);
+	conn_drop_pending(c);
+	c->dead = true;
+	if (c->refs == 0)
+		free(c);
 }
 
 /* Wait for what (EV_READ or EV_WRITE), restarting the idle clock. */
@@ -483,6 +615,40 @@ static int conn_flush(struct tcp_conn *c)
 	return 1;
 }
 
+/* Frame and send one answer the writer made. */
+static int conn_send_answer(struct tcp_conn *c, const struct writer_req *r)
+{
+	uint8_t *t = c->w->tbuf;
+	t[0] = (uint8_t)(r->anslen >> 8);
+	t[1] = (uint8_t)r->anslen;
+	memcpy(t + 2, r->ans, r->anslen);
+	return conn_send(c, t, 2 + r->anslen);
+}
+
+/* Send the update answers that waited for the output buffer to drain. */
+static int conn_send_pending(struct tcp_conn *c)
+{
+	while (c->pend && c->outlen == 0) {
+		struct writer_req *r = c->pend;
+		c->pend = r->next;
+		if (!c->pend)
+			c->pend_tail = NULL;
+		int rc = conn_send_answer(c, r);
+		writer_req_free(r);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Hand an UPDATE to the writer; its answer comes back through conn_answer()
+ * on this worker's loop, whenever the writer has committed (RFC 7766 6.2.1.1
+ * lets answers on a connection go out of order). A request that cannot be
+ * handed over closes the connection, so the client is not left waiting.
+ */
+static int tcp_update(struct tcp_conn *c, const uint8_t *msg, size_t len);
+
 /*
  * Answer every complete message in the input buffer, in order (RFC 7766
  * 6.2.1.1: pipelined queries on one connection), then decide what to wait
@@ -494,10 +660,19 @@ static int conn_process(struct tcp_conn *c)
 	size_t pos = 0;
 	bool snap = false;
 
+	if (conn_send_pending(c) != 0)
+		goto fail;
 	while (c->outlen == 0 && c->inlen - pos >= 2) {
 		size_t mlen = ((size_t)c->in[pos] << 8) | c->in[pos + 1];
 		if (c->inlen - pos < 2 + mlen)
 			break;
+		if (is_update(w, c->in + pos + 2, mlen)) {
+			int rc = tcp_update(c, c->in + pos + 2, mlen);
+			pos += 2 + mlen;
+			if (rc != 0)
+				goto fail;
+			continue;
+		}
 		if (!snap && !(snap = txn_begin(w)))
 			goto fail;
 		struct query_info info = {0};
@@ -536,6 +711,13 @@ static int conn_process(struct tcp_conn *c)
 	if (c->outlen)
 		return conn_arm(c, EV_WRITE) == 0 ? 0 : (conn_close(c), -1);
 	if (c->eof) {
+		if (c->refs || c->pend) {
+			/* Update answers are still to come: wait for them with
+			 * the socket unwatched (a closed side reads 0 forever). */
+			event_del(c->ev);
+			c->armed = 0;
+			return 0;
+		}
 		/* RFC 7766 6.2.4: the client closed its side after its last query
 		 * and has its answers; a partial message left over is abandoned. */
 		conn_close(c);
@@ -584,6 +766,97 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 	else
 		c->inlen += (size_t)n;
 	conn_process(c);
+}
+
+/* Writer thread: queue a TCP answer for the connection's worker and wake its loop. */
+static void tcp_reply(struct writer_req *r)
+{
+	struct worker *w = r->owner;
+	r->next = NULL;
+	pthread_mutex_lock(&w->done_lock);
+	if (w->done_tail)
+		w->done_tail->next = r;
+	else
+		w->done = r;
+	w->done_tail = r;
+	pthread_mutex_unlock(&w->done_lock);
+	event_active(w->done_ev, 0, 0);
+}
+
+static int tcp_update(struct tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	struct worker *w = c->w;
+	struct writer_req *r = writer_req_new(msg, len);
+	if (!r) {
+		update_dropped(w, QUERY_TCP, ILNPDNS_ENOMEM);
+		return -1;
+	}
+	r->transport = QUERY_TCP;
+	memcpy(&r->peer, &c->peer, c->peerlen);
+	r->peerlen = c->peerlen;
+	r->reply = tcp_reply;
+	r->owner = w;
+	r->conn = c;
+	c->refs++;
+	int rc = writer_submit(w->writer, r);
+	if (rc) {
+		c->refs--;
+		writer_req_free(r);
+		update_dropped(w, QUERY_TCP, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* An update answer is back (worker thread): send it now or after the pending output. */
+static void conn_answer(struct writer_req *r)
+{
+	struct tcp_conn *c = r->conn;
+	c->refs--;
+	if (c->dead) {
+		writer_req_free(r);
+		if (c->refs == 0)
+			free(c);
+		return;
+	}
+	if (r->anslen == 0) {
+		writer_req_free(r);
+	} else if (c->outlen || c->pend) {
+		r->next = NULL;
+		if (c->pend_tail)
+			c->pend_tail->next = r;
+		else
+			c->pend = r;
+		c->pend_tail = r;
+	} else {
+		int rc = conn_send_answer(c, r);
+		writer_req_free(r);
+		if (rc) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (c->outlen) {
+		if (conn_arm(c, EV_WRITE) != 0)
+			conn_close(c);
+		return;
+	}
+	/* Input may wait behind the answer, or a half-closed client for it. */
+	conn_process(c);
+}
+
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	pthread_mutex_lock(&w->done_lock);
+	struct writer_req *r = w->done;
+	w->done = w->done_tail = NULL;
+	pthread_mutex_unlock(&w->done_lock);
+	while (r) {
+		struct writer_req *next = r->next;
+		conn_answer(r);
+		r = next;
+	}
 }
 
 static void conn_new(struct worker *w, int fd, const struct sockaddr_storage *ss, socklen_t sl)
@@ -737,6 +1010,14 @@ static void worker_free(struct worker *w)
 		return;
 	while (w->conns)
 		conn_close(w->conns);
+	while (w->done) {
+		struct writer_req *r = w->done;
+		w->done = r->next;
+		writer_req_free(r);
+	}
+	if (w->done_ev)
+		event_free(w->done_ev);
+	pthread_mutex_destroy(&w->done_lock);
 	for (size_t i = 0; i < w->nudp; i++) {
 		if (w->udp[i].ev)
 			event_free(w->udp[i].ev);
@@ -757,6 +1038,7 @@ static void worker_free(struct worker *w)
 		store_txn_abort(w->txn);
 	if (w->qctx)
 		query_ctx_free(w->qctx);
+	conf_unref(w->conf);
 	free(w->udp);
 	free(w->tcp);
 	free(w->rbuf);
@@ -765,7 +1047,8 @@ static void worker_free(struct worker *w)
 	free(w);
 }
 
-static int worker_new(struct server *srv, unsigned idx, struct src_table *srcs, struct worker **out)
+static int worker_new(struct server *srv, unsigned idx, struct src_table *srcs,
+                      struct ilnpdns_tsig_replay *replay, struct worker **out)
 {
 	const struct conf *conf = srv->conf;
 	struct worker *w = calloc(1, sizeof(*w));
@@ -776,6 +1059,9 @@ static int worker_new(struct server *srv, unsigned idx, struct src_table *srcs, 
 	w->idx = idx;
 	w->stats = &srv->stats[idx];
 	w->srcs = srcs;
+	w->replay = replay;
+	w->writer = srv->writer;
+	pthread_mutex_init(&w->done_lock, NULL);
 	w->max_clients = conf->tcp_max_clients;
 	w->idle_on = conf->tcp_idle_ms > 0;
 	w->idle.tv_sec = conf->tcp_idle_ms / 1000;
@@ -786,13 +1072,17 @@ static int worker_new(struct server *srv, unsigned idx, struct src_table *srcs, 
 	w->udp = calloc(conf->nlisten ? conf->nlisten : 1, sizeof(*w->udp));
 	w->tcp = calloc(conf->nlisten ? conf->nlisten : 1, sizeof(*w->tcp));
 	w->qctx = query_ctx_new();
-	if (w->qctx)
+	if (w->qctx) {
 		query_ctx_set_edns_size(w->qctx, conf->edns_size);
+		w->conf = server_conf_acquire(srv);
+		query_ctx_set_tsig(w->qctx, conf_tsig_lookup, w->conf, replay);
+	}
 	w->base = event_base_new();
 	if (!w->rbuf || !w->sbuf || !w->tbuf || !w->udp || !w->tcp || !w->qctx || !w->base)
 		goto fail;
 	w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
-	if (!w->stop_ev)
+	w->done_ev = event_new(w->base, -1, 0, done_cb, w);
+	if (!w->stop_ev || !w->done_ev)
 		goto fail;
 	/* One read transaction for the worker's life, reset between batches. */
 	if ((rc = store_txn_begin(srv->store, false, &w->txn)) != 0) {
@@ -856,49 +1146,57 @@ static void evthread_init(void)
 static void workers_free(struct server *srv)
 {
 	struct src_table *srcs = NULL;
+	struct ilnpdns_tsig_replay *replay = NULL;
 	for (size_t i = 0; i < srv->nworkers; i++) {
 		if (srv->workers[i]) {
 			srcs = srv->workers[i]->srcs;
+			replay = srv->workers[i]->replay;
 			worker_free(srv->workers[i]);
 		}
 	}
 	src_table_free(srcs);
+	ilnpdns_tsig_replay_free(replay);
 	free(srv->workers);
-	free(srv->stats);
 	srv->workers = NULL;
-	srv->stats = NULL;
 	srv->nworkers = 0;
+}
+
+unsigned workers_count(const struct conf *conf)
+{
+	if (conf->workers)
+		return conf->workers;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores > 0 ? (unsigned)cores : 1;
 }
 
 int workers_start(struct server *srv)
 {
 	const struct conf *conf = srv->conf;
-	unsigned n = conf->workers;
-	if (n == 0) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		n = cores > 0 ? (unsigned)cores : 1;
-	}
+	unsigned n = workers_count(conf);
 	pthread_once(&evthread_once, evthread_init);
 
+	if (!srv->stats || srv->nstats < (size_t)n + 1)
+		return ILNPDNS_EINVAL;
 	srv->workers = calloc(n, sizeof(*srv->workers));
-	srv->stats = calloc(n, sizeof(*srv->stats));
 	size_t max_conns = (size_t)(conf->tcp_max_clients ? conf->tcp_max_clients : 1024) * n;
 	struct src_table *srcs = src_table_new(conf->tcp_max_per_source, max_conns);
-	if (!srv->workers || !srv->stats || !srcs) {
+	struct ilnpdns_tsig_replay *replay = ilnpdns_tsig_replay_new(REPLAY_SLOTS);
+	if (!srv->workers || !srcs || !replay) {
 		free(srv->workers);
-		free(srv->stats);
 		src_table_free(srcs);
+		ilnpdns_tsig_replay_free(replay);
 		srv->workers = NULL;
-		srv->stats = NULL;
 		return ILNPDNS_ENOMEM;
 	}
 	srv->nworkers = n;
 
 	int rc;
 	for (unsigned i = 0; i < n; i++) {
-		if ((rc = worker_new(srv, i, srcs, &srv->workers[i])) != 0) {
-			if (i == 0)
+		if ((rc = worker_new(srv, i, srcs, replay, &srv->workers[i])) != 0) {
+			if (i == 0) {
 				src_table_free(srcs);
+				ilnpdns_tsig_replay_free(replay);
+			}
 			workers_free(srv);
 			return rc;
 		}
@@ -918,6 +1216,7 @@ int workers_start(struct server *srv)
 	if (rc) {
 		log_warnx("cannot start worker threads: %s", strerror(rc));
 		workers_stop(srv);
+		workers_close(srv);
 		return -rc;
 	}
 	log_info("%u workers listening on %zu addresses", n, conf->nlisten);
@@ -939,6 +1238,16 @@ void workers_stop(struct server *srv)
 			pthread_join(w->thread, NULL);
 			w->thread_started = false;
 		}
+	}
+}
+
+void workers_close(struct server *srv)
+{
+	/* The loops are gone: write the TCP update answers the writer handed
+	 * back while it drained (best effort, the sockets are non-blocking). */
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		if (srv->workers[i])
+			done_cb(-1, 0, srv->workers[i]);
 	}
 	workers_free(srv);
 }

@@ -31,6 +31,12 @@ struct yconf_addr {
 	char text[64]; /* as written */
 };
 
+/* One string of a YCONF_STRINGS list, with the line it was written on. */
+struct yconf_str {
+	char *text;    /* malloc'd */
+	unsigned line; /* 1-based */
+};
+
 enum yconf_type {
 	/* char *, malloc'd (yconf_free() frees it); NULL when unset without default. */
 	YCONF_STRING,
@@ -67,6 +73,14 @@ enum yconf_type {
 	 * defaults of sub. An empty value is an empty list.
 	 */
 	YCONF_LIST,
+	/*
+	 * One string or a list of strings: a malloc'd array of struct yconf_str
+	 * at offset, its length (size_t) at count_offset, each string with its
+	 * own line so that a later check can point at the item it rejects. min
+	 * and max bound the number of strings (max 0: no bound). An empty value
+	 * is an empty list; dflt does not apply (lists start empty).
+	 */
+	YCONF_STRINGS,
 };
 
 struct yconf_name {
@@ -77,6 +91,7 @@ struct yconf_name {
 /* Record flags. */
 #define YCONF_REQUIRED 0x1 /* the key must be present in its map */
 #define YCONF_MARK     0x2 /* set the bool at mark_offset when the key is present */
+#define YCONF_LINE     0x4 /* store the value's 1-based line in the unsigned at line_offset */
 
 struct yconf_key {
 	const char *key; /* NULL ends the schema */
@@ -92,6 +107,7 @@ struct yconf_key {
 	uint16_t default_port;          /* ADDRS */
 	unsigned flags;
 	size_t mark_offset; /* YCONF_MARK */
+	size_t line_offset; /* YCONF_LINE: for checks made after the file is read */
 	/*
 	 * Optional extra validation after the value is stored: obj is the struct
 	 * (or list element) holding the field, user is yconf_parse()'s user

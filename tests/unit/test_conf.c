@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* test_conf.c -- ilnpdnsd configuration: every key, defaults, and every error message. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -17,6 +20,8 @@
 #include "conf.h"
 #include "ilnpdns/dname.h"
 #include "ilnpdns/error.h"
+#include "ilnpdns/log.h"
+#include "ilnpdns/wire.h"
 #include "store.h"
 
 static char tmpfile_path[64];
@@ -102,6 +107,9 @@ static void check_defaults_server(const struct conf *c)
 	assert_int_equal(c->log_level, LOG_NOTICE);
 	assert_false(c->log_syslog);
 	assert_null(c->user);
+	assert_int_equal(c->update_batch_max, 64);
+	assert_int_equal(c->sig0_fail_limit, 20);
+	assert_int_equal(c->refs, 1);
 }
 
 static void check_default_zone(const struct conf *c)
@@ -116,28 +124,126 @@ static void check_default_zone(const struct conf *c)
 	assert_ptr_equal(conf_zone_find(c, apex), &c->zones[0]);
 }
 
+static uint8_t *wire(const char *name)
+{
+	/* A ring: a test may hold up to 16 names at once. */
+	static uint8_t buf[16][ILNPDNS_DNAME_MAXLEN];
+	static unsigned next;
+	uint8_t *w = buf[next++ % 16];
+	assert_true(ilnpdns_dname_from_str(name, w) > 0);
+	return w;
+}
+
+/* The example key, its policy and the other update settings of the quick start. */
+static void check_default_update(const struct conf *c)
+{
+	static const uint8_t secret[] = {0x19, 0xb8, 0xe8, 0xe3, 0x6c, 0xd2, 0x99, 0xc4,
+	                                 0xe4, 0x57, 0xa9, 0xe9, 0x46, 0x38, 0x27, 0xcd,
+	                                 0x84, 0x6b, 0xc6, 0xd5, 0x92, 0xbe, 0x22, 0x12,
+	                                 0xa6, 0xe2, 0x72, 0x89, 0xa2, 0x1b, 0x28, 0xf4};
+	const struct conf_zone *z = &c->zones[0];
+	const uint8_t *key = wire("mn-key.example.ilnp.");
+
+	assert_int_equal(c->nkeys, 1);
+	assert_ptr_equal(conf_key_find(c, key), &c->keys[0]);
+	assert_int_equal(c->keys[0].alg, ILNPDNS_TSIG_HMAC_SHA256);
+	assert_int_equal(c->keys[0].mac_len, 32);
+	assert_int_equal(c->keys[0].secret_len, sizeof(secret));
+	assert_memory_equal(c->keys[0].secret, secret, sizeof(secret));
+
+	assert_int_equal(z->update_policy.count, 2);
+	assert_int_equal(z->serial_policy, UPDATE_SERIAL_INCREMENT);
+	assert_int_equal(z->nallow_unsigned, 0);
+	/* The key may move every locator of mn, and L64/L32 anywhere in the zone. */
+	const uint8_t *mn = wire("mn.example.ilnp."), *h1 = wire("host1.example.ilnp.");
+	assert_true(policy_allows(&z->update_policy, key, mn, ILNPDNS_T_NID));
+	assert_true(policy_allows(&z->update_policy, key, mn, ILNPDNS_T_LP));
+	assert_true(policy_allows(&z->update_policy, key, h1, ILNPDNS_T_L64));
+	assert_true(policy_allows(&z->update_policy, key, h1, ILNPDNS_T_L32));
+	assert_false(policy_allows(&z->update_policy, key, h1, ILNPDNS_T_NID));
+	assert_false(policy_allows(&z->update_policy, key, mn, ILNPDNS_T_A));
+	assert_false(policy_allows(&z->update_policy, NULL, mn, ILNPDNS_T_L64));
+}
+
+/* The example key file is named relative to the top of the source tree. */
+static void chdir_top(char *saved, size_t cap)
+{
+	const char *top = getenv("top_srcdir");
+	assert_non_null(getcwd(saved, cap));
+	assert_int_equal(chdir(top != NULL ? top : "."), 0);
+}
+
 static void test_defaults(void **state)
 {
 	struct conf *c = NULL;
+	char cwd[1024];
+	chdir_top(cwd, sizeof(cwd));
 	assert_int_equal(conf_defaults(&c), 0);
+	assert_int_equal(chdir(cwd), 0);
 	assert_null(c->path);
 	check_defaults_server(c);
 	check_default_zone(c);
-	conf_free(c);
+	check_default_update(c);
+	conf_unref(c);
+}
+
+/* Without zones/example.ilnp.keys at hand the defaults fail, and say why. */
+static void test_defaults_need_key_file(void **state)
+{
+	struct conf *c = (struct conf *)1;
+	char cwd[1024], log[1024] = "";
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir("/"), 0);
+	int saved = dup(STDERR_FILENO);
+	FILE *tmp = tmpfile();
+	assert_non_null(tmp);
+	dup2(fileno(tmp), STDERR_FILENO);
+	int rc = conf_defaults(&c);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(chdir(cwd), 0);
+	rewind(tmp);
+	size_t n = fread(log, 1, sizeof(log) - 1, tmp);
+	log[n] = '\0';
+	fclose(tmp);
+	assert_int_equal(rc, ILNPDNS_ECONF);
+	assert_null(c);
+	assert_non_null(strstr(log, "built-in defaults: key-file: zones/example.ilnp.keys: "));
 }
 
 /* zones/ilnpdnsd.yaml documents the built-in defaults: it must load to the same values. */
 static void test_example_file_is_defaults(void **state)
 {
-	const char *top = getenv("top_srcdir");
-	char path[1024], err[512] = "";
-	struct conf *c = NULL;
-	snprintf(path, sizeof(path), "%s/zones/ilnpdnsd.yaml", top != NULL ? top : ".");
+	char path[1024], err[512] = "", cwd[1024];
+	struct conf *c = NULL, *d = NULL;
+	chdir_top(cwd, sizeof(cwd));
+	snprintf(path, sizeof(path), "zones/ilnpdnsd.yaml");
 	if (conf_load(path, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
+	assert_int_equal(conf_defaults(&d), 0);
+	assert_int_equal(chdir(cwd), 0);
 	check_defaults_server(c);
 	check_default_zone(c);
+	check_default_update(c);
+	/* Rule for rule, key for key. */
+	const struct policy *a = &c->zones[0].update_policy, *b = &d->zones[0].update_policy;
+	assert_int_equal(a->count, b->count);
+	for (size_t i = 0; i < a->count; i++) {
+		const struct policy_rule *x = &a->rules[i], *y = &b->rules[i];
+		assert_int_equal(x->grant, y->grant);
+		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->has_name, y->has_name);
+		assert_int_equal(x->any_type, y->any_type);
+		assert_int_equal(x->ntypes, y->ntypes);
+		assert_memory_equal(x->types, y->types, x->ntypes * sizeof(uint16_t));
+		assert_true(ilnpdns_dname_equal(x->key, y->key));
+		assert_true(!x->has_name || ilnpdns_dname_equal(x->name, y->name));
+	}
+	assert_int_equal(c->nkeys, d->nkeys);
+	assert_memory_equal(c->keys, d->keys, c->nkeys * sizeof(*c->keys));
+	assert_int_equal(c->zones[0].serial_policy, d->zones[0].serial_policy);
 	conf_free(c);
+	conf_free(d);
 }
 
 static void test_empty_file(void **state)
@@ -263,7 +369,12 @@ static void test_unknown_keys(void **state)
 	load_fails("zone:\n  - domain: a.test.\n    master: a.zone\n",
 	           "3: zone.master: unknown key");
 	/* Keys of later issues are not accepted before they do something. */
-	load_fails("key:\n  - id: k1\n", "1: key: unknown key");
+	load_fails("acl:\n  - id: a1\n", "1: acl: unknown key");
+	load_fails("zone:\n  - domain: a.test.\n    allow-transfer: [ 127.0.0.1 ]\n",
+	           "3: zone.allow-transfer: unknown key");
+	load_fails("key:\n  - id: k1\n    algorithm: hmac-sha256\n    secret: AAAA\n    "
+	           "fudge: 300\n",
+	           "5: key.fudge: unknown key");
 	load_fails("server:\n  [a]: 1\n", "2: server: keys must be plain words");
 }
 
@@ -402,10 +513,429 @@ static void test_syntax_and_io_errors(void **state)
 	assert_string_equal(err, "/nonexistent/ilnpdnsd.yaml: No such file or directory");
 }
 
+/* ---- issue 3: keys, key files, update policy ---- */
+
+static char keyfile_path[64];
+
+/* Write a key file with the given mode; its path is keyfile_path. */
+static const char *write_keyfile(const char *text, mode_t mode)
+{
+	strcpy(keyfile_path, "/tmp/ilnpdns-test-keys-XXXXXX");
+	int fd = mkstemp(keyfile_path);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+	return keyfile_path;
+}
+
+/* Run conf_load with stderr captured into log (for log_warnx). */
+static int load_logged(const char *text, struct conf **c, char *err, size_t errlen, char *log,
+                       size_t loglen)
+{
+	const char *path = write_file(text);
+	int saved = dup(STDERR_FILENO);
+	FILE *tmp = tmpfile();
+	assert_non_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), STDERR_FILENO);
+	int rc = conf_load(path, c, err, errlen);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	unlink(path);
+	rewind(tmp);
+	size_t n = fread(log, 1, loglen - 1, tmp);
+	log[n] = '\0';
+	fclose(tmp);
+	return rc;
+}
+
+static void test_keys(void **state)
+{
+	struct conf *c = load_ok("key:\n"
+	                         "  - id: Host1-Key\n"
+	                         "    algorithm: hmac-sha256\n"
+	                         "    secret: \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"\n"
+	                         "  - { id: old., algorithm: hmac-sha1, secret: AQID }\n"
+	                         "  - id: short\n"
+	                         "    algorithm: hmac-sha384-192\n"
+	                         "    secret: AQID\n"
+	                         "  - id: legacy\n"
+	                         "    algorithm: hmac-md5\n"
+	                         "    allow-md5: true\n"
+	                         "    secret: AQID\n"
+	                         "  - { id: s224, algorithm: hmac-sha224, secret: AQID }\n"
+	                         "  - { id: s512, algorithm: HMAC-SHA512., secret: AQID }\n");
+	assert_int_equal(c->nkeys, 6);
+	/* Names are wire form, lowercased; lookup ignores case. */
+	assert_memory_equal(c->keys[0].name, "\x09host1-key\x00", 11);
+	assert_ptr_equal(conf_key_find(c, wire("HOST1-KEY.")), &c->keys[0]);
+	assert_ptr_equal(conf_tsig_lookup(wire("host1-key"), c), &c->keys[0]);
+	assert_null(conf_key_find(c, wire("host2-key.")));
+	assert_int_equal(c->keys[0].alg, ILNPDNS_TSIG_HMAC_SHA256);
+	assert_int_equal(c->keys[0].secret_len, 32);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(c->keys[0].secret[i], i);
+	assert_int_equal(c->keys[1].alg, ILNPDNS_TSIG_HMAC_SHA1);
+	assert_int_equal(c->keys[1].mac_len, 20);
+	assert_int_equal(c->keys[2].alg, ILNPDNS_TSIG_HMAC_SHA384);
+	assert_int_equal(c->keys[2].mac_len, 24); /* 192 bits: BIND's truncated form */
+	assert_int_equal(c->keys[3].alg, ILNPDNS_TSIG_HMAC_MD5);
+	assert_int_equal(c->keys[4].alg, ILNPDNS_TSIG_HMAC_SHA224);
+	assert_int_equal(c->keys[5].alg, ILNPDNS_TSIG_HMAC_SHA512);
+	assert_int_equal(c->keys[3].secret_len, 3);
+	conf_free(c);
+}
+
+static void test_key_errors(void **state)
+{
+	load_fails("key:\n  - id: k1\n    algorithm: hmac-md5\n    secret: AQID\n",
+	           "3: key.algorithm: algorithm \"hmac-md5\" not allowed (hmac-md5 is refused "
+	           "by default)");
+	load_fails("key:\n  - id: k1\n    algorithm: hmac-md5\n    allow-md5: false\n"
+	           "    secret: AQID\n",
+	           "3: key.algorithm: algorithm \"hmac-md5\" not allowed (hmac-md5 is refused "
+	           "by default)");
+	load_fails("key:\n  - id: k1\n    algorithm: hmac-sha3\n    secret: AQID\n",
+	           "3: key.algorithm: unknown algorithm \"hmac-sha3\"");
+	load_fails("key:\n  - id: k1\n    algorithm: hmac-sha256-64\n    secret: AQID\n",
+	           "3: key.algorithm: algorithm \"hmac-sha256-64\": MAC truncation out of range");
+	load_fails("key:\n  - id: k1\n    algorithm: hmac-sha256\n    secret: \"not base64!\"\n",
+	           "4: key.secret: secret is not valid base64");
+	load_fails("key:\n  - secret: AQID\n    algorithm: hmac-sha256\n    id: bad..name\n",
+	           "4: key.id: invalid key name \"bad..name\"");
+	load_fails("key:\n  - { id: k1, algorithm: hmac-sha256, secret: AQID }\n"
+	           "  - { id: K1., algorithm: hmac-sha1, secret: AQID }\n",
+	           "3: key.id: key \"K1.\" is already configured");
+	load_fails("key:\n  - id: k1\n    algorithm: hmac-sha256\n",
+	           "2: key.secret: missing (required)");
+	load_fails("key:\n  - { id: k1, secret: AQID }\n", "2: key.algorithm: missing (required)");
+	load_fails("key:\n  - { id: k1, algorithm: hmac-sha256, secret: AQID, allow-md5: maybe }\n",
+	           "2: key.allow-md5: expected true or false, not \"maybe\"");
+	load_fails("key: { id: k1 }\n", "1: key: expected a list (each item starting with \"- \")");
+}
+
+static const char keyfile_two[] = "# test keys\n"
+                                  "key \"file-a.\" {\n"
+                                  "\talgorithm hmac-sha512;\n"
+                                  "\tsecret \"AQIDBA==\";\n"
+                                  "};\n"
+                                  "key file-b { algorithm hmac-sha256; secret \"BQYH\"; };\n";
+
+static void test_key_files(void **state)
+{
+	char text[512], err[512] = "", log[1024];
+	struct conf *c = NULL;
+
+	/* One path without brackets, after two key: entries; mode 0600: no warning. */
+	const char *kf = write_keyfile(keyfile_two, 0600);
+	snprintf(text, sizeof(text),
+	         "key-file: %s\nkey:\n  - { id: k1, algorithm: hmac-sha256, secret: AQID }\n", kf);
+	ilnpdns_log_init("test_conf", LOG_DEBUG, false);
+	assert_int_equal(load_logged(text, &c, err, sizeof(err), log, sizeof(log)), 0);
+	assert_int_equal(c->nkeys, 3);
+	assert_ptr_equal(conf_key_find(c, wire("k1.")), &c->keys[0]);
+	const struct ilnpdns_tsig_key *a = conf_key_find(c, wire("FILE-A."));
+	assert_ptr_equal(a, &c->keys[1]);
+	assert_int_equal(a->alg, ILNPDNS_TSIG_HMAC_SHA512);
+	assert_int_equal(a->secret_len, 4);
+	assert_memory_equal(a->secret, "\x01\x02\x03\x04", 4);
+	assert_int_equal(conf_key_find(c, wire("file-b"))->alg, ILNPDNS_TSIG_HMAC_SHA256);
+	assert_null(strstr(log, "readable"));
+	conf_free(c);
+
+	/* A list of files; one readable by others draws a warning naming it. */
+	char first[64];
+	strcpy(first, kf);
+	const char *kf2 =
+	    write_keyfile("key \"third\" { algorithm hmac-sha1; secret \"CAkK\"; };\n", 0644);
+	snprintf(text, sizeof(text), "key-file:\n  - %s\n  - %s\n", first, kf2);
+	assert_int_equal(load_logged(text, &c, err, sizeof(err), log, sizeof(log)), 0);
+	assert_int_equal(c->nkeys, 3);
+	assert_non_null(conf_key_find(c, wire("third.")));
+	char expect[256];
+	snprintf(expect, sizeof(expect),
+	         "warning: key file %s is readable by group or others: its secrets are exposed",
+	         kf2);
+	assert_non_null(strstr(log, expect));
+	assert_null(strstr(log, first)); /* the 0600 file is not named */
+	conf_free(c);
+	/* Group-readable counts as exposed too. */
+	assert_int_equal(chmod(kf2, 0640), 0);
+	assert_int_equal(load_logged(text, &c, err, sizeof(err), log, sizeof(log)), 0);
+	assert_non_null(strstr(log, expect));
+	conf_free(c);
+	unlink(kf2);
+
+	/* hmac-md5 from a key file is refused: only a key: entry can allow it. */
+	const char *kf3 =
+	    write_keyfile("key \"m\" { algorithm hmac-md5; secret \"CAkK\"; };\n", 0600);
+	char third[64];
+	strcpy(third, kf3);
+	snprintf(text, sizeof(text), "key-file: [ %s ]\n", third);
+	snprintf(expect, sizeof(expect),
+	         "1: key-file: %s:1: key \"m\": algorithm \"hmac-md5\" not allowed", third);
+	c = (struct conf *)1;
+	const char *path = write_file(text);
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), ILNPDNS_ECONF);
+	assert_null(c);
+	if (strstr(err, expect) == NULL)
+		fail_msg("got \"%s\", expected \"%s\"", err, expect);
+	unlink(path);
+	unlink(third);
+	unlink(first);
+}
+
+static void test_key_file_errors(void **state)
+{
+	char text[512], expect[512], kf[64];
+
+	load_fails("key-file: /nonexistent/ilnpdns.keys\n",
+	           "1: key-file: /nonexistent/ilnpdns.keys: No such file or directory");
+	load_fails("key-file: { a: b }\n", "1: key-file: expected a value or a list of values");
+	load_fails("key-file: [ [ a ] ]\n", "1: key-file: expected a single value, not a list");
+
+	/* A syntax error names the key file's own line after the config's. */
+	strcpy(kf, write_keyfile("key \"x\" {\n\talgorithm hmac-sha256;\n};\n", 0600));
+	snprintf(text, sizeof(text), "server: {}\nkey-file: %s\n", kf);
+	snprintf(expect, sizeof(expect), "2: key-file: %s:", kf);
+	struct conf *c = (struct conf *)1;
+	char err[512];
+	const char *path = write_file(text);
+	assert_int_equal(conf_load(path, &c, err, sizeof(err)), ILNPDNS_ECONF);
+	assert_null(c);
+	assert_non_null(strstr(err, expect));
+	unlink(path);
+	unlink(kf);
+
+	/* The same name in key: and in a key file. */
+	strcpy(kf, write_keyfile(keyfile_two, 0600));
+	snprintf(text, sizeof(text),
+	         "key:\n  - { id: file-b, algorithm: hmac-sha256, secret: AQID }\n"
+	         "key-file:\n  - %s\n",
+	         kf);
+	snprintf(expect, sizeof(expect), "4: key-file: %s: key \"file-b.\" is already configured",
+	         kf);
+	load_fails(text, expect);
+	/* The same file twice. */
+	snprintf(text, sizeof(text), "key-file: [ %s, %s ]\n", kf, kf);
+	snprintf(expect, sizeof(expect), "1: key-file: %s: key \"file-a.\" is already configured",
+	         kf);
+	load_fails(text, expect);
+	unlink(kf);
+}
+
+static void test_update_settings(void **state)
+{
+	char text[1024];
+	struct conf *c = NULL;
+	const char *kf = write_keyfile(keyfile_two, 0600);
+	snprintf(text, sizeof(text),
+	         "server:\n"
+	         "  update-batch-max: 4096\n"
+	         "  update-fail-limit: 5\n"
+	         "zone:\n"
+	         "  - domain: example.ilnp.\n"
+	         "    update-policy:\n"
+	         "      - grant host1-key self host1.example.ilnp. NID L64 L32 LP\n"
+	         "      - deny file-a name www.example.ilnp. ANY\n"
+	         "      - grant file-a subdomain example.ilnp. L64 L32 LP\n"
+	         "      - grant host2.example.ilnp. self L64\n"
+	         "    allow-update-unsigned: [ 127.0.0.1, \"10.0.0.0/8\", \"::1/128\", "
+	         "\"2001:db8::/32\", 192.0.2.128/25 ]\n"
+	         "    serial-policy: unixtime\n"
+	         "  - domain: other.test.\n"
+	         "    update-policy: \"grant file-b name a.other.test. A\"\n"
+	         "    allow-update-unsigned: \"0.0.0.0/0\"\n"
+	         "key:\n"
+	         "  - { id: host1-key, algorithm: hmac-sha256, secret: AQID }\n"
+	         "key-file: %s\n",
+	         kf);
+	c = load_ok(text);
+	unlink(kf);
+	assert_int_equal(c->update_batch_max, 4096);
+	assert_int_equal(c->sig0_fail_limit, 5);
+
+	const struct conf_zone *z = &c->zones[0];
+	assert_int_equal(z->serial_policy, UPDATE_SERIAL_UNIXTIME);
+	assert_int_equal(z->update_policy.count, 4);
+	const uint8_t *h1k = wire("host1-key."), *fa = wire("file-a.");
+	assert_true(
+	    policy_allows(&z->update_policy, h1k, wire("host1.example.ilnp."), ILNPDNS_T_LP));
+	assert_false(
+	    policy_allows(&z->update_policy, h1k, wire("host2.example.ilnp."), ILNPDNS_T_LP));
+	/* Order matters: the deny before the subdomain grant wins for www. */
+	assert_false(
+	    policy_allows(&z->update_policy, fa, wire("www.example.ilnp."), ILNPDNS_T_L64));
+	assert_true(policy_allows(&z->update_policy, fa, wire("x.example.ilnp."), ILNPDNS_T_L64));
+	/* A SIG(0) signer named in the zone needs no key: entry. */
+	const uint8_t *h2 = wire("host2.example.ilnp.");
+	assert_true(policy_allows(&z->update_policy, h2, h2, ILNPDNS_T_L64));
+	assert_int_equal(c->zones[1].serial_policy, UPDATE_SERIAL_INCREMENT);
+	assert_int_equal(c->zones[1].update_policy.count, 1);
+
+	assert_int_equal(z->nallow_unsigned, 5);
+	assert_string_equal(z->allow_unsigned[0].text, "127.0.0.1");
+	assert_int_equal(z->allow_unsigned[0].bits, 32);
+	assert_int_equal(z->allow_unsigned[1].bits, 8);
+	assert_int_equal(z->allow_unsigned[2].bits, 128);
+	assert_int_equal(z->allow_unsigned[2].ss.ss_family, AF_INET6);
+	assert_int_equal(z->allow_unsigned[4].bits, 25);
+
+	struct sockaddr_in v4 = {.sin_family = AF_INET};
+	struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
+	const struct sockaddr *a4 = (const struct sockaddr *)&v4,
+	                      *a6 = (const struct sockaddr *)&v6;
+	const struct conf_prefix *p = z->allow_unsigned;
+	size_t n = z->nallow_unsigned;
+	static const struct {
+		const char *addr;
+		bool match;
+	} cases[] = {
+	    {"127.0.0.1", true},
+	    {"127.0.0.2", false},
+	    {"10.255.1.2", true},
+	    {"11.0.0.1", false},
+	    {"192.0.2.128", true},
+	    {"192.0.2.255", true},
+	    {"192.0.2.127", false},
+	    {"::1", true},
+	    {"::2", false},
+	    {"2001:db8:ffff::1", true},
+	    {"2001:db9::1", false},
+	    {"::ffff:10.1.2.3", true},
+	    {"::ffff:11.1.2.3", false},
+	    {"::ffff:127.0.0.1", true},
+	    {"::a00:1", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = !cases[i].match;
+		if (inet_pton(AF_INET, cases[i].addr, &v4.sin_addr) == 1)
+			got = conf_prefix_match(p, n, a4);
+		else if (inet_pton(AF_INET6, cases[i].addr, &v6.sin6_addr) == 1)
+			got = conf_prefix_match(p, n, a6);
+		else
+			fail_msg("bad test address %s", cases[i].addr);
+		if (got != cases[i].match)
+			fail_msg("%s: expected %s", cases[i].addr,
+			         cases[i].match ? "match" : "none");
+	}
+	/* 0.0.0.0/0 takes every IPv4 source and no IPv6 one; no list takes nothing. */
+	assert_true(inet_pton(AF_INET, "203.0.113.9", &v4.sin_addr) == 1);
+	assert_true(conf_prefix_match(c->zones[1].allow_unsigned, 1, a4));
+	assert_true(inet_pton(AF_INET6, "2001:db8::9", &v6.sin6_addr) == 1);
+	assert_false(conf_prefix_match(c->zones[1].allow_unsigned, 1, a6));
+	assert_false(conf_prefix_match(NULL, 0, a4));
+	assert_false(conf_prefix_match(p, n, NULL));
+	conf_free(c);
+
+	/* Empty lists are allowed and mean none. */
+	c = load_ok("zone:\n  - domain: a.test.\n    update-policy: []\n"
+	            "    allow-update-unsigned:\n");
+	assert_int_equal(c->zones[0].update_policy.count, 0);
+	assert_int_equal(c->zones[0].nallow_unsigned, 0);
+	conf_free(c);
+}
+
+static void test_update_errors(void **state)
+{
+	static const char key[] = "key:\n  - { id: k1, algorithm: hmac-sha256, secret: AQID }\n";
+	char text[512];
+
+	load_fails("server:\n  update-batch-max: 0\n",
+	           "2: server.update-batch-max: out of range (1 to 4096)");
+	load_fails("server:\n  update-batch-max: 4097\n",
+	           "2: server.update-batch-max: out of range (1 to 4096)");
+	load_fails("server:\n  update-fail-limit: 0\n",
+	           "2: server.update-fail-limit: out of range (1 to 1000000)");
+	load_fails("zone:\n  - domain: a.test.\n    serial-policy: date\n",
+	           "3: zone.serial-policy: expected one of increment, unixtime, not \"date\"");
+
+	/* A rule's error names its own line, also after the key: list. */
+	snprintf(text, sizeof(text),
+	         "zone:\n  - domain: a.test.\n    update-policy:\n"
+	         "      - grant k1 name a.test. A\n"
+	         "      - grant k1 name b.a.test. FOO\n%s",
+	         key);
+	load_fails(text, "5: zone.update-policy: unknown type 'FOO'");
+	snprintf(
+	    text, sizeof(text),
+	    "%szone:\n  - domain: a.test.\n    update-policy:\n      - allow k1 name a.test. A\n",
+	    key);
+	load_fails(text, "6: zone.update-policy: expected 'grant' or 'deny', got 'allow'");
+	/* Keys named in rules must exist (the key: list may come after the zone). */
+	load_fails("zone:\n  - domain: a.test.\n    update-policy:\n"
+	           "      - grant k2 subdomain a.test. ANY\n",
+	           "4: zone.update-policy: key \"k2.\" is not configured (key: or key-file:) "
+	           "and is no name in the zone (a SIG(0) signer)");
+	snprintf(text, sizeof(text),
+	         "zone:\n  - domain: a.test.\n  - domain: b.test.\n    update-policy:\n"
+	         "      - grant k1 subdomain b.test. ANY\n"
+	         "      - grant x.a.test. subdomain b.test. ANY\n%s",
+	         key);
+	load_fails(text, "6: zone.update-policy: key \"x.a.test.\" is not configured (key: or "
+	                 "key-file:) and is no name in the zone (a SIG(0) signer)");
+	load_fails("zone:\n  - domain: a.test.\n    update-policy: { a: b }\n",
+	           "3: zone.update-policy: expected a value or a list of values");
+
+	load_fails("zone:\n  - domain: a.test.\n    allow-update-unsigned: [ 127.0.0.1, "
+	           "localhost ]\n",
+	           "3: zone.allow-update-unsigned: \"localhost\" is not an address prefix "
+	           "(write ip or ip/length)");
+	load_fails("zone:\n  - domain: a.test.\n    allow-update-unsigned:\n      - ::1\n"
+	           "      - 10.1.2.3/8\n",
+	           "5: zone.allow-update-unsigned: \"10.1.2.3/8\" has address bits set beyond /8");
+	load_fails("zone:\n  - domain: a.test.\n    allow-update-unsigned: 10.0.0.0/33\n",
+	           "3: zone.allow-update-unsigned: prefix length of \"10.0.0.0/33\" is over 32");
+	load_fails("zone:\n  - domain: a.test.\n    allow-update-unsigned: \"::/129\"\n",
+	           "3: zone.allow-update-unsigned: prefix length of \"::/129\" is over 128");
+	load_fails("zone:\n  - domain: a.test.\n    allow-update-unsigned: \"10.0.0.0/\"\n",
+	           "3: zone.allow-update-unsigned: \"10.0.0.0/\" is not an address prefix "
+	           "(write ip or ip/length)");
+	load_fails("zone:\n  - domain: a.test.\n    allow-update-unsigned: \"10.0.0.0/8x\"\n",
+	           "3: zone.allow-update-unsigned: \"10.0.0.0/8x\" is not an address prefix "
+	           "(write ip or ip/length)");
+	load_fails("zone:\n  - domain: a.test.\n    allow-update-unsigned: 127.0.0.1@53\n",
+	           "3: zone.allow-update-unsigned: \"127.0.0.1@53\" is not an address prefix "
+	           "(write ip or ip/length)");
+}
+
+/* References from many threads; only the last unref frees (ASan checks the rest). */
+static void *ref_worker(void *arg)
+{
+	struct conf *c = arg;
+	for (int i = 0; i < 100000; i++) {
+		struct conf *mine = conf_ref(c);
+		assert_ptr_equal(mine, c);
+		conf_unref(mine);
+	}
+	return NULL;
+}
+
+static void test_refcount(void **state)
+{
+	struct conf *c = load_ok("key:\n  - { id: k1, algorithm: hmac-sha256, secret: AQID }\n");
+	pthread_t t[4];
+	assert_int_equal(c->refs, 1);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, ref_worker, c), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(c->refs, 1);
+	assert_ptr_equal(conf_ref(c), c);
+	assert_int_equal(c->refs, 2);
+	conf_unref(c);
+	assert_int_equal(c->refs, 1);
+	assert_non_null(conf_key_find(c, wire("k1"))); /* still alive */
+	conf_unref(c);                                 /* frees: LeakSanitizer would see a leak */
+	conf_unref(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_defaults_need_key_file),
 	    cmocka_unit_test(test_example_file_is_defaults),
 	    cmocka_unit_test(test_empty_file),
 	    cmocka_unit_test(test_every_key),
@@ -419,6 +949,13 @@ int main(void)
 	    cmocka_unit_test(test_bad_zones),
 	    cmocka_unit_test(test_other_checks),
 	    cmocka_unit_test(test_syntax_and_io_errors),
+	    cmocka_unit_test(test_keys),
+	    cmocka_unit_test(test_key_errors),
+	    cmocka_unit_test(test_key_files),
+	    cmocka_unit_test(test_key_file_errors),
+	    cmocka_unit_test(test_update_settings),
+	    cmocka_unit_test(test_update_errors),
+	    cmocka_unit_test(test_refcount),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

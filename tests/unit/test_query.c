@@ -17,9 +17,12 @@
 
 #include "ilnpdns/dname.h"
 #include "ilnpdns/error.h"
+#include "ilnpdns/keys.h"
+#include "ilnpdns/tsig.h"
 #include "ilnpdns/wire.h"
 #include "query.h"
 #include "store.h"
+#include "tsig_answer.h"
 #include "zoneload.h"
 
 /* 13 TXT strings of 61 octets: about 1000 octets, more than 512, less than 1232. */
@@ -148,6 +151,8 @@ static int setup(void **state)
 	return 0;
 }
 
+static struct ilnpdns_tsig_ctx *client; /* the requestor's HMAC contexts (TSIG tests) */
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -155,6 +160,8 @@ static int teardown(void **state)
 	if (reply)
 		ldns_pkt_free(reply);
 	reply = NULL;
+	ilnpdns_tsig_ctx_free(client);
+	client = NULL;
 	query_ctx_free(f->ctx);
 	store_txn_abort(f->txn);
 	store_close(f->st);
@@ -913,6 +920,522 @@ static void test_dropped(void **state)
 	assert_false(info.dropped);
 }
 
+/* ---- TSIG (RFC 8945) on the query path ---- */
+
+/* The secret of PROTOCOLS.md 3.7 vector T1 (key testkey., hmac-sha256). */
+#define T1_SECRET "NoTCJU+DMqFWywaPyxSijrDEA/eC3nK0xi3AMEZuPVk="
+#define T_NOW     ((uint64_t)1700000000)
+
+/* The server's keys, found by conf-style name lookup. */
+static struct ilnpdns_tsig_key server_keys[2];
+static uint64_t fake_now = T_NOW;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static const struct ilnpdns_tsig_key *find_key(const uint8_t *name, void *arg)
+{
+	struct ilnpdns_tsig_key *keys = arg;
+	for (int i = 0; i < 2; i++)
+		if (ilnpdns_dname_equal(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+static void make_key(struct ilnpdns_tsig_key *key, const char *name, const char *alg,
+                     const char *secret)
+{
+	char err[128];
+	assert_int_equal(ilnpdns_tsig_key_init(key, name, alg, secret, 0, err, sizeof(err)), 0);
+}
+
+/* Keys testkey. (hmac-sha256) and k384. (hmac-sha384); the server's clock at T_NOW. */
+static void tsig_on(struct fixture *f)
+{
+	make_key(&server_keys[0], "testkey.", "hmac-sha256", T1_SECRET);
+	make_key(&server_keys[1], "k384.", "hmac-sha384", T1_SECRET);
+	query_ctx_set_tsig(f->ctx, find_key, server_keys, NULL);
+	fake_now = T_NOW;
+	query_ctx_set_clock(f->ctx, fake_clock);
+	client = ilnpdns_tsig_ctx_new();
+	assert_non_null(client);
+}
+
+/* A query built by ldns, signed by us with key at time t (the requestor's side). */
+static size_t signed_query(const char *qname, uint16_t qtype, const struct qopt *o,
+                           const struct ilnpdns_tsig_key *key, uint64_t t, uint8_t *out, size_t cap,
+                           struct ilnpdns_tsig_state *cst)
+{
+	size_t len = build(qname, qtype, o, out);
+	assert_int_equal(ilnpdns_tsig_sign_request(client, cst, key, 300, out, &len, cap, t), 0);
+	return len;
+}
+
+/* The answer's TSIG RR, which must be there and last. */
+static void answer_tsig(struct ilnpdns_tsig_rr *rr)
+{
+	assert_int_equal(ilnpdns_tsig_find(resp, resp_len, rr), 1);
+}
+
+/* ldns as an independent oracle: the answer verifies over the request's MAC. */
+static bool ldns_verifies(const uint8_t *req, size_t len, const char *secret)
+{
+	ldns_pkt *lreq = NULL;
+	assert_int_equal(ldns_wire2pkt(&lreq, req, len), LDNS_STATUS_OK);
+	bool ok = ldns_pkt_tsig_verify(reply, resp, resp_len, "testkey.", secret,
+	                               ldns_rr_rdf(ldns_pkt_tsig(lreq), 3));
+	ldns_pkt_free(lreq);
+	return ok;
+}
+
+static void test_tsig_signed_query(void **state)
+{
+	struct fixture *f = *state;
+	struct ilnpdns_tsig_state cst;
+	struct ilnpdns_tsig_rr rr;
+	uint8_t req[512];
+	tsig_on(f);
+
+	/* A signed NID query: the usual answer plus a TSIG, last. */
+	size_t len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &server_keys[0],
+	                          T_NOW - 100, req, sizeof(req), &cst);
+	run(f, req, len, false);
+	expect(0, true, false, 2, 0, 7); /* 6 additional + TSIG */
+	assert_non_null(ldns_pkt_tsig(reply));
+	assert_true(info.tsig);
+	assert_int_equal(info.tsig_error, 0);
+	answer_tsig(&rr);
+	assert_int_equal(rr.error, 0);
+	assert_int_equal(rr.mac_len, 32);
+	assert_int_equal(rr.time_signed, T_NOW);
+	assert_int_equal(rr.orig_id, 0x1234);
+	assert_true(ldns_verifies(req, len, T1_SECRET));
+	assert_false(ldns_verifies(req, len, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW), 0);
+
+	/* With EDNS: the OPT is echoed and the TSIG still comes last; NXDOMAIN is signed too. */
+	struct qopt e = {.edns = 1, .udp_size = 1232};
+	len = signed_query("nothere.example.ilnp.", ILNPDNS_T_A, &e, &server_keys[0], T_NOW, req,
+	                   sizeof(req), &cst);
+	run(f, req, len, false);
+	expect(LDNS_RCODE_NXDOMAIN, true, false, 0, 1, 2);
+	assert_true(ldns_pkt_edns(reply));
+	answer_tsig(&rr);
+	assert_true(ldns_verifies(req, len, T1_SECRET));
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW), 0);
+
+	/* hmac-sha384 (which ldns cannot check), over TCP. */
+	struct qopt t = {.tcp = true};
+	len = signed_query("host1.example.ilnp.", ILNPDNS_T_L64, &t, &server_keys[1], T_NOW + 300,
+	                   req, sizeof(req), &cst);
+	run(f, req, len, true);
+	expect(0, true, false, 1, 0, 6);
+	answer_tsig(&rr);
+	assert_int_equal(rr.mac_len, 48);
+	assert_memory_equal(rr.alg_name, "\x0bhmac-sha384", 13);
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW), 0);
+	/* A tampered answer does not verify: the MAC covers the whole message. */
+	len = signed_query("host1.example.ilnp.", ILNPDNS_T_L64, &t, &server_keys[1], T_NOW, req,
+	                   sizeof(req), &cst);
+	run(f, req, len, true);
+	resp[20] ^= 0x20;
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW),
+	                 ILNPDNS_EBADSIG);
+
+	/* A forwarder may change the header ID: Original ID keeps the MAC good. */
+	len = signed_query("ns1.example.ilnp.", ILNPDNS_T_A, NULL, &server_keys[0], T_NOW, req,
+	                   sizeof(req), &cst);
+	ilnpdns_put16(req, 0x4242);
+	run(f, req, len, false);
+	expect(0, true, false, 1, 0, 1);
+	answer_tsig(&rr);
+	assert_int_equal(rr.error, 0);
+	assert_int_equal(rr.orig_id, 0x4242);
+}
+
+/* NOTAUTH with a TSIG of MAC size 0 carrying error, and nothing else but the question. */
+static void expect_unsigned_error(uint16_t error, const char *key_name)
+{
+	struct ilnpdns_tsig_rr rr;
+	uint8_t name[ILNPDNS_DNAME_MAXLEN];
+	expect(LDNS_RCODE_NOTAUTH, false, false, 0, 0, 1);
+	assert_int_equal(hdr_count(0), 1);
+	assert_int_equal(info.rcode, ILNPDNS_RCODE_NOTAUTH);
+	assert_true(info.tsig);
+	assert_int_equal(info.tsig_error, error);
+	answer_tsig(&rr);
+	assert_int_equal(rr.error, error);
+	assert_int_equal(rr.mac_len, 0);
+	assert_true(ilnpdns_dname_from_str(key_name, name) > 0);
+	assert_true(ilnpdns_dname_equal(rr.key_name, name));
+}
+
+static void test_tsig_badsig(void **state)
+{
+	struct fixture *f = *state;
+	struct ilnpdns_tsig_state cst;
+	uint8_t req[512];
+	tsig_on(f);
+
+	size_t len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &server_keys[0],
+	                          T_NOW, req, sizeof(req), &cst);
+	req[len - 10] ^= 1; /* last MAC octet: MAC (32) then orig ID, error, other len */
+	run(f, req, len, false);
+	expect_unsigned_error(ILNPDNS_TSIG_BADSIG, "testkey.");
+	/* The requestor sees the error, unauthenticated. */
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW),
+	                 ILNPDNS_EBADSIG);
+	assert_int_equal(cst.error, ILNPDNS_TSIG_BADSIG);
+
+	/* Signed with another secret under the right name. */
+	struct ilnpdns_tsig_key wrong;
+	make_key(&wrong, "testkey.", "hmac-sha256", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+	len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &wrong, T_NOW, req,
+	                   sizeof(req), &cst);
+	run(f, req, len, false);
+	expect_unsigned_error(ILNPDNS_TSIG_BADSIG, "testkey.");
+
+	/* The MAC is checked before the time: a forgery far off in time is BADSIG, not BADTIME. */
+	len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &wrong, T_NOW + 100000, req,
+	                   sizeof(req), &cst);
+	run(f, req, len, false);
+	expect_unsigned_error(ILNPDNS_TSIG_BADSIG, "testkey.");
+}
+
+static void test_tsig_badkey(void **state)
+{
+	struct fixture *f = *state;
+	struct ilnpdns_tsig_state cst;
+	struct ilnpdns_tsig_key other;
+	uint8_t req[512];
+
+	/* Without keys configured (the default), every signed query is BADKEY. */
+	client = ilnpdns_tsig_ctx_new();
+	make_key(&other, "testkey.", "hmac-sha256", T1_SECRET);
+	size_t len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &other, T_NOW, req,
+	                          sizeof(req), &cst);
+	run(f, req, len, false);
+	expect_unsigned_error(ILNPDNS_TSIG_BADKEY, "testkey.");
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW),
+	                 ILNPDNS_EBADKEY);
+	ilnpdns_tsig_ctx_free(client);
+
+	tsig_on(f);
+	/* A name the server does not know. */
+	make_key(&other, "nokey.example.", "hmac-sha256", T1_SECRET);
+	len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &other, T_NOW, req,
+	                   sizeof(req), &cst);
+	run(f, req, len, false);
+	expect_unsigned_error(ILNPDNS_TSIG_BADKEY, "nokey.example.");
+	/* The right name and secret under another algorithm: the key decides, not the packet. */
+	make_key(&other, "testkey.", "hmac-sha512", T1_SECRET);
+	len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &other, T_NOW, req,
+	                   sizeof(req), &cst);
+	run(f, req, len, false);
+	expect_unsigned_error(ILNPDNS_TSIG_BADKEY, "testkey.");
+}
+
+static void test_tsig_badtime(void **state)
+{
+	struct fixture *f = *state;
+	struct ilnpdns_tsig_state cst;
+	struct ilnpdns_tsig_rr rr;
+	uint8_t req[512];
+	tsig_on(f);
+
+	/* Signed 301 s in the past: fudge 300 exceeded. */
+	size_t len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &server_keys[0],
+	                          T_NOW - 301, req, sizeof(req), &cst);
+	run(f, req, len, false);
+	expect(LDNS_RCODE_NOTAUTH, false, false, 0, 0, 1);
+	assert_int_equal(info.tsig_error, ILNPDNS_TSIG_BADTIME);
+	answer_tsig(&rr);
+	assert_int_equal(rr.error, ILNPDNS_TSIG_BADTIME);
+	assert_int_equal(rr.mac_len, 32);              /* signed */
+	assert_int_equal(rr.time_signed, T_NOW - 301); /* the request's, echoed */
+	assert_int_equal(rr.other_len, 6);             /* the server's time */
+	assert_int_equal(ilnpdns_get16(rr.other), T_NOW >> 32);
+	assert_int_equal(ilnpdns_get32(rr.other + 2), T_NOW & 0xffffffffu);
+	assert_true(ldns_verifies(req, len, T1_SECRET));
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW - 301),
+	                 ILNPDNS_EBADTIME);
+	assert_int_equal(cst.error, ILNPDNS_TSIG_BADTIME);
+	assert_int_equal(cst.other_time, T_NOW);
+
+	/* The server's clock is what moves: the same request becomes good at the edge. */
+	fake_now = T_NOW - 1;
+	len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &server_keys[0], T_NOW - 301,
+	                   req, sizeof(req), &cst);
+	run(f, req, len, false);
+	expect(0, true, false, 2, 0, 7);
+	/* And in the future. */
+	fake_now = T_NOW;
+	len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &server_keys[0], T_NOW + 301,
+	                   req, sizeof(req), &cst);
+	run(f, req, len, false);
+	assert_int_equal(ldns_pkt_get_rcode(reply), LDNS_RCODE_NOTAUTH);
+	assert_int_equal(info.tsig_error, ILNPDNS_TSIG_BADTIME);
+}
+
+static void test_tsig_badtrunc(void **state)
+{
+	struct fixture *f = *state;
+	struct ilnpdns_tsig_state cst;
+	struct ilnpdns_tsig_rr rr;
+	struct ilnpdns_tsig_key shorter;
+	uint8_t req[512];
+	tsig_on(f);
+
+	/* The requestor truncates to 128 bits; the server's key wants all 256 (5.2.4). */
+	make_key(&shorter, "testkey.", "hmac-sha256-128", T1_SECRET);
+	size_t len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &shorter, T_NOW, req,
+	                          sizeof(req), &cst);
+	run(f, req, len, false);
+	expect(LDNS_RCODE_NOTAUTH, false, false, 0, 0, 1);
+	assert_int_equal(info.tsig_error, ILNPDNS_TSIG_BADTRUNC);
+	answer_tsig(&rr);
+	assert_int_equal(rr.error, ILNPDNS_TSIG_BADTRUNC);
+	assert_int_equal(rr.mac_len, 32); /* signed, never shorter than the request's */
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW),
+	                 ILNPDNS_EBADSIG);
+	assert_int_equal(cst.error, ILNPDNS_TSIG_BADTRUNC);
+}
+
+static void test_tsig_replay(void **state)
+{
+	struct fixture *f = *state;
+	struct ilnpdns_tsig_state cst;
+	uint8_t req[512];
+	tsig_on(f);
+	struct ilnpdns_tsig_replay *replay = ilnpdns_tsig_replay_new(64);
+	assert_non_null(replay);
+	query_ctx_set_tsig(f->ctx, find_key, server_keys, replay);
+
+	size_t len = signed_query("host1.example.ilnp.", ILNPDNS_T_NID, NULL, &server_keys[0],
+	                          T_NOW, req, sizeof(req), &cst);
+	run(f, req, len, false);
+	expect(0, true, false, 2, 0, 7);
+	run(f, req, len, false);
+	assert_int_equal(ldns_pkt_get_rcode(reply), LDNS_RCODE_NOTAUTH);
+	assert_int_equal(info.tsig_error, ILNPDNS_TSIG_BADTIME);
+	query_ctx_set_tsig(f->ctx, find_key, server_keys, NULL);
+	ilnpdns_tsig_replay_free(replay);
+}
+
+/* Splice extra octets in front of the TSIG RR (which starts at tsig_at). */
+static size_t insert_before(uint8_t *req, size_t len, size_t at, const uint8_t *x, size_t n)
+{
+	memmove(req + at + n, req + at, len - at);
+	memcpy(req + at, x, n);
+	return len + n;
+}
+
+static void expect_formerr_unsigned(struct fixture *f, const uint8_t *req, size_t len)
+{
+	run(f, req, len, false);
+	assert_true(resp_len > 0);
+	assert_int_equal(ldns_pkt_get_rcode(reply), LDNS_RCODE_FORMERR);
+	assert_null(ldns_pkt_tsig(reply));
+	assert_int_equal(hdr_count(3), 0);
+}
+
+static void test_tsig_formerr(void **state)
+{
+	struct fixture *f = *state;
+	struct ilnpdns_tsig_state cst;
+	struct ilnpdns_tsig_rr rr;
+	uint8_t req[600], good[600];
+	tsig_on(f);
+
+	size_t glen = signed_query("ns1.example.ilnp.", ILNPDNS_T_A, NULL, &server_keys[0], T_NOW,
+	                           good, sizeof(good), &cst);
+	assert_int_equal(ilnpdns_tsig_find(good, glen, &rr), 1);
+	size_t at = rr.start;
+
+	/* An OPT after the TSIG: the TSIG is not last. */
+	memcpy(req, good, glen);
+	size_t len = glen;
+	memcpy(req + len, opt_ok, sizeof(opt_ok));
+	len += sizeof(opt_ok);
+	ilnpdns_put16(req + 10, 2);
+	expect_formerr_unsigned(f, req, len);
+
+	/* The TSIG in the answer section. */
+	memcpy(req, good, glen);
+	ilnpdns_put16(req + 6, 1);
+	ilnpdns_put16(req + 10, 0);
+	expect_formerr_unsigned(f, req, glen);
+
+	/* Two TSIGs. */
+	memcpy(req, good, glen);
+	len = insert_before(req, glen, at, good + at, glen - at);
+	ilnpdns_put16(req + 10, 2);
+	expect_formerr_unsigned(f, req, len);
+
+	/* CLASS not ANY (RFC 8945 4.2). */
+	memcpy(req, good, glen);
+	size_t fixed = at + ilnpdns_dname_len(rr.key_name);
+	ilnpdns_put16(req + fixed + 2, ILNPDNS_C_IN);
+	expect_formerr_unsigned(f, req, glen);
+
+	/* A non-zero Error in a request (our decision, PROTOCOLS.md 3.4). */
+	memcpy(req, good, glen);
+	ilnpdns_put16(req + glen - 4, ILNPDNS_TSIG_BADSIG);
+	expect_formerr_unsigned(f, req, glen);
+
+	/* RDLENGTH one short: the RDATA does not parse exactly. */
+	memcpy(req, good, glen);
+	ilnpdns_put16(req + fixed + 8, (uint16_t)(ilnpdns_get16(req + fixed + 8) - 1));
+	expect_formerr_unsigned(f, req, glen - 1);
+
+	/* MAC size 8, below max(10, 16) (5.2.2.1): FORMERR, as BIND. */
+	memcpy(req, good, glen);
+	size_t mac_at = glen - 6 - 32;
+	ilnpdns_put16(req + mac_at - 2, 8);
+	memmove(req + mac_at + 8, req + mac_at + 32, 6);
+	ilnpdns_put16(req + fixed + 8, (uint16_t)(ilnpdns_get16(req + fixed + 8) - 24));
+	expect_formerr_unsigned(f, req, glen - 24);
+
+	/* Control: the untouched request is answered and signed. */
+	run(f, good, glen, false);
+	expect(0, true, false, 1, 0, 1);
+	assert_non_null(ldns_pkt_tsig(reply));
+}
+
+static void test_tsig_truncation(void **state)
+{
+	struct fixture *f = *state;
+	struct ilnpdns_tsig_state cst;
+	struct ilnpdns_tsig_rr rr;
+	uint8_t req[512];
+	tsig_on(f);
+
+	/* The unsigned answer's size with EDNS: 13 TXT and the OPT. */
+	struct qopt e = {.edns = 1, .udp_size = 1232};
+	ask(f, "big.example.ilnp.", ILNPDNS_T_TXT, &e);
+	expect(0, true, false, 13, 0, 1);
+	size_t plain = resp_len;
+	/* TSIG with hmac-sha256 and key testkey.: 9 + 13 + 26 + 32 octets, 6 more reserved
+	 * for a BADTIME's Other Data. */
+	size_t tsig_rr = 9 + 13 + 26 + 32, reserve = tsig_rr + 6;
+
+	/* Room for the answer but not for the TSIG: truncated, then signed. */
+	e.udp_size = (uint16_t)(plain + tsig_rr - 1);
+	size_t len = signed_query("big.example.ilnp.", ILNPDNS_T_TXT, &e, &server_keys[0], T_NOW,
+	                          req, sizeof(req), &cst);
+	run(f, req, len, false);
+	expect(0, true, true, 0, 0, 2);
+	assert_true(resp_len <= e.udp_size);
+	answer_tsig(&rr);
+	assert_int_equal(rr.mac_len, 32);
+	assert_true(ldns_verifies(req, len, T1_SECRET));
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW), 0);
+
+	/* Room for both: the whole answer, signed, within the limit. */
+	e.udp_size = (uint16_t)(plain + reserve);
+	len = signed_query("big.example.ilnp.", ILNPDNS_T_TXT, &e, &server_keys[0], T_NOW, req,
+	                   sizeof(req), &cst);
+	run(f, req, len, false);
+	expect(0, true, false, 13, 0, 2);
+	assert_int_equal(resp_len, plain + tsig_rr);
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW), 0);
+
+	/* Without EDNS the 512 limit holds with the TSIG in it. */
+	len = signed_query("big.example.ilnp.", ILNPDNS_T_TXT, NULL, &server_keys[0], T_NOW, req,
+	                   sizeof(req), &cst);
+	run(f, req, len, false);
+	expect(0, true, true, 0, 0, 1);
+	assert_true(resp_len <= 512);
+	assert_int_equal(ilnpdns_tsig_verify_answer(client, &cst, resp, resp_len, T_NOW), 0);
+}
+
+/* The helper the update path answers with: vector T1, a signed UPDATE (PROTOCOLS.md 3.7). */
+static void test_tsig_answer_build(void **state)
+{
+	static const char t1_hex[] =
+	    "c60028000001000000010001076578616d706c6503636f6d00000600010161c0"
+	    "0c0001000100000e100004c000020107746573746b65790000fa00ff00000000"
+	    "003d0b686d61632d7368613235360000005f0f9043012c00208cf23e0081d915"
+	    "478a182edcea7ff48ad102948e6c7ef8e887536957d1fa5616c60000000000";
+	const uint64_t t1_time = 1594855491u;
+	struct fixture *f = *state;
+	struct ilnpdns_tsig_state st;
+	struct ilnpdns_tsig_rr rr;
+	uint8_t req[256];
+	size_t len = strlen(t1_hex) / 2, alen = 0;
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(sscanf(t1_hex + 2 * i, "%2hhx", &req[i]), 1);
+	tsig_on(f);
+	struct ilnpdns_tsig_ctx *server = ilnpdns_tsig_ctx_new();
+	assert_non_null(server);
+
+	assert_int_equal(ilnpdns_tsig_verify_request(server, req, len, find_key, server_keys, NULL,
+	                                             t1_time, &st),
+	                 0);
+	assert_int_equal(tsig_answer_build(server, &st, req, len, ILNPDNS_RCODE_REFUSED, 1232,
+	                                   t1_time, resp, sizeof(resp), &alen),
+	                 0);
+	resp_len = alen;
+	assert_int_equal(ldns_wire2pkt(&reply, resp, resp_len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_id(reply), 0xc600);
+	assert_true(ldns_pkt_qr(reply));
+	assert_int_equal(ldns_pkt_get_opcode(reply), LDNS_PACKET_UPDATE);
+	assert_int_equal(ldns_pkt_get_rcode(reply), LDNS_RCODE_REFUSED);
+	/* The zone section is echoed; prerequisites and updates are not. */
+	assert_int_equal(hdr_count(0), 1);
+	assert_memory_equal(resp + 12, req + 12, 17); /* example.com. SOA IN */
+	assert_int_equal(hdr_count(1), 0);
+	assert_int_equal(hdr_count(2), 0);
+	assert_int_equal(hdr_count(3), 2); /* OPT, then the TSIG */
+	assert_true(ldns_pkt_edns(reply));
+	answer_tsig(&rr);
+	assert_int_equal(rr.error, 0);
+	assert_int_equal(rr.orig_id, 0xc600);
+	assert_true(ldns_verifies(req, len, T1_SECRET));
+
+	/* BADSIG: unsigned, NOTAUTH; no OPT when asked for none. */
+	req[len - 20] ^= 1;
+	assert_int_equal(ilnpdns_tsig_verify_request(server, req, len, find_key, server_keys, NULL,
+	                                             t1_time, &st),
+	                 ILNPDNS_EBADSIG);
+	assert_int_equal(tsig_answer_build(server, &st, req, len, ILNPDNS_RCODE_NOTAUTH, 0, t1_time,
+	                                   resp, sizeof(resp), &alen),
+	                 0);
+	resp_len = alen;
+	assert_int_equal(hdr_count(3), 1);
+	assert_int_equal(resp[3] & 0xf, ILNPDNS_RCODE_NOTAUTH);
+	answer_tsig(&rr);
+	assert_int_equal(rr.error, ILNPDNS_TSIG_BADSIG);
+	assert_int_equal(rr.mac_len, 0);
+
+	/* Unsigned (st NULL), and a buffer too small for header + TSIG. */
+	assert_int_equal(tsig_answer_build(server, NULL, req, len, ILNPDNS_RCODE_FORMERR, 0, 0,
+	                                   resp, sizeof(resp), &alen),
+	                 0);
+	assert_int_equal(alen, 12 + 17);
+	assert_int_equal(resp[3] & 0xf, ILNPDNS_RCODE_FORMERR);
+	assert_int_equal(
+	    tsig_answer_build(server, &st, req, len, ILNPDNS_RCODE_NOTAUTH, 0, 0, resp, 40, &alen),
+	    ILNPDNS_ETRUNC);
+	/* Room for header and TSIG but not the zone section: QDCOUNT 0. A state
+	 * signs one exchange: verify again for a new answer. */
+	assert_int_equal(ilnpdns_tsig_verify_request(server, req, len, find_key, server_keys, NULL,
+	                                             t1_time, &st),
+	                 ILNPDNS_EBADSIG);
+	size_t room = 12 + ilnpdns_tsig_space(&st);
+	assert_int_equal(tsig_answer_build(server, &st, req, len, ILNPDNS_RCODE_NOTAUTH, 0, 0, resp,
+	                                   room, &alen),
+	                 0);
+	assert_int_equal(ilnpdns_get16(resp + 4), 0);
+	assert_true(alen <= room);
+	assert_int_equal(tsig_answer_build(server, &st, req, 11, ILNPDNS_RCODE_NOTAUTH, 0, 0, resp,
+	                                   sizeof(resp), &alen),
+	                 ILNPDNS_EINVAL);
+	ilnpdns_tsig_ctx_free(server);
+}
+
 /* ---- speed (reported, not asserted) ---- */
 
 static void test_throughput(void **state)
@@ -977,6 +1500,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_formerr_qdcount, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_formerr_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tsig_signed_query, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tsig_badsig, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tsig_badkey, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tsig_badtime, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tsig_badtrunc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tsig_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tsig_formerr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tsig_truncation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tsig_answer_build, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,12 +108,18 @@ static void test_json(void **state)
 	count(&s, QUERY_UDP, 0, 0, false, true, false);
 	s.tcp_accepted = 7;
 	char *j = render(&s, true);
-	assert_string_equal(j, "{\"queries\":{\"udp\":4,\"tcp\":1,\"total\":5},"
-	                       "\"qtype\":{\"NID\":1,\"L64\":1,\"TYPE200\":1,\"other\":1},"
-	                       "\"rcode\":{\"NOERROR\":3,\"NXDOMAIN\":1},"
-	                       "\"opcode\":{\"QUERY\":4},"
-	                       "\"truncated\":1,\"dropped\":1,\"edns\":1,"
-	                       "\"tcp\":{\"accepted\":7,\"refused\":0,\"timeouts\":0}}\n");
+	assert_string_equal(j,
+	                    "{\"queries\":{\"udp\":4,\"tcp\":1,\"total\":5},"
+	                    "\"qtype\":{\"NID\":1,\"L64\":1,\"TYPE200\":1,\"other\":1},"
+	                    "\"rcode\":{\"NOERROR\":3,\"NXDOMAIN\":1},"
+	                    "\"opcode\":{\"QUERY\":4},"
+	                    "\"truncated\":1,\"dropped\":1,\"edns\":1,"
+	                    "\"tcp\":{\"accepted\":7,\"refused\":0,\"timeouts\":0},"
+	                    "\"update\":{\"received\":{\"udp\":0,\"tcp\":0},\"rcode\":{},"
+	                    "\"tsig_failures\":0,\"sig0_failures\":0,\"limited\":0,\"batches\":0,"
+	                    "\"batched\":0,\"commit_failures\":0,"
+	                    "\"batch_size\":{\"1\":0,\"2-4\":0,\"5-16\":0,\"17-64\":0,\"65+\":0},"
+	                    "\"queue_full\":0}}\n");
 	free(j);
 
 	memset(&s, 0, sizeof(s));
@@ -121,8 +127,64 @@ static void test_json(void **state)
 	assert_string_equal(j,
 	                    "{\"queries\":{\"udp\":0,\"tcp\":0,\"total\":0},\"qtype\":{},"
 	                    "\"rcode\":{},\"opcode\":{},\"truncated\":0,\"dropped\":0,"
-	                    "\"edns\":0,\"tcp\":{\"accepted\":0,\"refused\":0,\"timeouts\":0}}\n");
+	                    "\"edns\":0,\"tcp\":{\"accepted\":0,\"refused\":0,\"timeouts\":0},"
+	                    "\"update\":{\"received\":{\"udp\":0,\"tcp\":0},\"rcode\":{},"
+	                    "\"tsig_failures\":0,\"sig0_failures\":0,\"limited\":0,\"batches\":0,"
+	                    "\"batched\":0,\"commit_failures\":0,"
+	                    "\"batch_size\":{\"1\":0,\"2-4\":0,\"5-16\":0,\"17-64\":0,\"65+\":0},"
+	                    "\"queue_full\":0}}\n");
 	free(j);
+}
+
+/* The update writer's counters: per answer, per batch, summed, rendered. */
+static void test_update(void **state)
+{
+	struct stats blocks[2], total;
+	memset(blocks, 0, sizeof(blocks));
+	stats_count_update(&blocks[1], QUERY_UDP, ILNPDNS_RCODE_NOERROR, true);
+	stats_count_update(&blocks[1], QUERY_TCP, ILNPDNS_RCODE_NOERROR, false);
+	stats_count_update(&blocks[1], QUERY_UDP, ILNPDNS_RCODE_NOTAUTH, false);
+	stats_count_batch(&blocks[1], 1, true);
+	stats_count_batch(&blocks[1], 2, true);
+	stats_count_batch(&blocks[1], 70, false);
+	blocks[1].update.tsig_failures = 1;
+	blocks[0].update.queue_full = 4; /* counted by a worker */
+	count(&blocks[0], QUERY_UDP, ILNPDNS_T_L64, ILNPDNS_RCODE_NOERROR, false, false, false);
+
+	assert_int_equal(blocks[1].queries[QUERY_UDP], 2);
+	assert_int_equal(blocks[1].opcode[ILNPDNS_OP_UPDATE], 3);
+	assert_int_equal(blocks[1].rcode[ILNPDNS_RCODE_NOTAUTH], 1);
+	assert_int_equal(blocks[1].edns, 1);
+	assert_int_equal(blocks[1].update.batch_size[0], 1);
+	assert_int_equal(blocks[1].update.batch_size[1], 1);
+	assert_int_equal(blocks[1].update.batch_size[4], 1);
+	assert_int_equal(blocks[1].update.commit_failures, 1);
+
+	stats_sum(blocks, 2, &total);
+	assert_int_equal(total.queries[QUERY_UDP], 3);
+	assert_int_equal(total.rcode[ILNPDNS_RCODE_NOERROR], 3);
+	assert_int_equal(total.update.received[QUERY_UDP], 2);
+	assert_int_equal(total.update.received[QUERY_TCP], 1);
+	assert_int_equal(total.update.rcode[ILNPDNS_RCODE_NOERROR], 2);
+	assert_int_equal(total.update.batches, 3);
+	assert_int_equal(total.update.batched, 73);
+	assert_int_equal(total.update.queue_full, 4);
+
+	char *j = render(&total, true);
+	assert_non_null(strstr(j, "\"update\":{\"received\":{\"udp\":2,\"tcp\":1},"
+	                          "\"rcode\":{\"NOERROR\":2,\"NOTAUTH\":1},\"tsig_failures\":1,"));
+	assert_non_null(strstr(j, "\"batch_size\":{\"1\":1,\"2-4\":1,\"5-16\":0,\"17-64\":0,"
+	                          "\"65+\":1},\"queue_full\":4}}\n"));
+	free(j);
+	char *p = render(&total, false);
+	assert_non_null(strstr(p, "\nilnpdns_updates_total{transport=\"tcp\"} 1\n"));
+	assert_non_null(strstr(p, "\nilnpdns_update_responses_total{rcode=\"NOTAUTH\"} 1\n"));
+	assert_non_null(strstr(p, "\nilnpdns_update_responses_total{rcode=\"NXRRSET\"} 0\n"));
+	assert_non_null(strstr(p, "\nilnpdns_update_batches_total 3\n"));
+	assert_non_null(strstr(p, "\nilnpdns_update_batched_total 73\n"));
+	assert_non_null(strstr(p, "\nilnpdns_update_batches_by_size_total{size=\"65+\"} 1\n"));
+	assert_non_null(strstr(p, "\nilnpdns_update_tsig_failures_total 1\n"));
+	free(p);
 }
 
 /* Each sample line is "name{labels} value" or "name value"; every metric has HELP and TYPE. */
@@ -180,6 +242,7 @@ int main(void)
 	    cmocka_unit_test(test_sum),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_prometheus),
+	    cmocka_unit_test(test_update),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

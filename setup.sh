@@ -39,6 +39,7 @@ run)
 	build build
 	# Built-in defaults: zones/example.ilnp.zone on 127.0.0.1@5300 and ::1@5300,
 	# LMDB under ./var/, control socket ./var/ilnpdns.sock.
+	chmod 600 zones/example.ilnp.keys # git does not keep the mode; ilnpdnsd warns about readable keys
 	./build/server/ilnpdnsd -f &
 	pid=$!
 	trap 'kill "$pid" 2>/dev/null; wait "$pid"; exit 0' INT TERM
@@ -49,6 +50,17 @@ run)
 		sleep 0.2
 	done
 	dig @127.0.0.1 -p 5300 host1.example.ilnp. L64
+	# A failover of mn.example.ilnp.: a TSIG-signed update (the published example
+	# key) replaces its locators, and the next query already sees them, TTL 0.
+	echo "== signed update: mn.example.ilnp. moves to locator 2001:db8:9140:9000"
+	nsupdate -k zones/example.ilnp.keys <<-EOF
+	server 127.0.0.1 5300
+	zone example.ilnp.
+	update delete mn.example.ilnp. L64
+	update add mn.example.ilnp. 0 L64 10 2001:0db8:9140:9000
+	send
+	EOF
+	dig @127.0.0.1 -p 5300 mn.example.ilnp. L64
 	echo "ilnpdnsd is running (pid $pid) on 127.0.0.1@5300 and ::1@5300; Ctrl-C stops it."
 	wait "$pid"
 	;;

@@ -991,6 +991,29 @@ fail:;
 	return rc;
 }
 
+/*
+ * SO_REUSEPORT would let us join a socket group that another server (same
+ * user) already holds on the address, silently splitting its traffic with
+ * us. Bind once without it first: if that fails, the address is taken.
+ */
+static int listen_probe(const struct conf_addr *a, int type)
+{
+	const char *proto = type == SOCK_DGRAM ? "udp" : "tcp";
+	int one = 1, rc = 0, fd = socket(a->ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0; /* sock_open() reports socket failures */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 && errno == EADDRINUSE) {
+		rc = -EADDRINUSE;
+		log_warnx("listen %s %s: address already in use by another process", a->text, proto);
+	}
+	close(fd);
+	return rc;
+}
+
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -1177,6 +1200,13 @@ int workers_start(struct server *srv)
 
 	if (!srv->stats || srv->nstats < (size_t)n + 1)
 		return ILNPDNS_EINVAL;
+	for (size_t i = 0; i < conf->nlisten; i++) {
+		int rc = listen_probe(&conf->listen[i], SOCK_DGRAM);
+		if (rc == 0)
+			rc = listen_probe(&conf->listen[i], SOCK_STREAM);
+		if (rc)
+			return rc;
+	}
 	srv->workers = calloc(n, sizeof(*srv->workers));
 	size_t max_conns = (size_t)(conf->tcp_max_clients ? conf->tcp_max_clients : 1024) * n;
 	struct src_table *srcs = src_table_new(conf->tcp_max_per_source, max_conns);

@@ -209,6 +209,26 @@ out=$(q 127.0.0.1 h.two.test. L64)
 st_grep "restart: the zone imported on reload is still served" "status: NOERROR" "$out"
 st_stop_ilnpdnsd
 
+# ---- a port that another process holds is refused, not shared -----------
+
+# Another server holding the port with SO_REUSEPORT (BIND and Knot do) must
+# not be joined silently: traffic would be split between the two.
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+time.sleep(10)' "$PORT" &
+holder=$!
+ST_PIDS="$ST_PIDS $holder"
+sleep 0.3
+timeout 10 "$ST_ILNPDNSD" -f -c "$CONF" >"$ST_DIR/inuse.log" 2>&1
+st_eq "a listen address held by another process: start fails" 1 $?
+st_grep "the log says the address is in use" "address already in use" "$(cat "$ST_DIR/inuse.log")"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+st_forget "$holder"
+
 # ---- without -f: detach once ready, exit status tells -------------------
 
 "$ST_ILNPDNSD" -c "$CONF" >"$ST_DIR/detach.log" 2>&1

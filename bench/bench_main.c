@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_echo.h"
+#include "bench_query.h"
+#include "bench_table6.h"
 #include "bench_update.h"
 
 /* One record per subcommand; each lives in its own bench_<name>.c. */
@@ -16,13 +19,19 @@ static const struct command {
 } commands[] = {
     {"update", bench_update_main, bench_update_usage,
      "TSIG-signed RFC 2136 updates: updates/s, ack and update-to-visible latency"},
+    {"query", bench_query_main, bench_query_usage,
+     "query load from a dnsperf file, closed or open loop: queries/s, latency, losses"},
+    {"responder", bench_echo_main, bench_echo_usage,
+     "trivial UDP responder: the generator's own ceiling"},
+    {"table6", bench_table6_main, bench_table6_usage,
+     "the query rates of the paper's Table VI: latency there, and the headroom"},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ilnpdns-bench COMMAND [options]   (ilnpdns-bench help COMMAND)\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 }
 
 static const struct command *find(const char *name)

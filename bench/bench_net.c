@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -78,6 +79,40 @@ int bench_connect(const struct bench_addr *addr, int type)
 	/* Blocking connect (loopback: immediate), then non-blocking use. */
 	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 ||
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void bench_addr_format(const struct bench_addr *addr, char *buf, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (addr->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&addr->ss;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+	} else if (addr->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&addr->ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+	}
+	snprintf(buf, cap, "%s@%u", host, port);
+}
+
+int bench_bind_udp(struct bench_addr *addr)
+{
+	int fd = socket(addr->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int size = 4 << 20;
+	if (fd < 0)
+		return -errno;
+	/* Bursts of a whole generator window must not overflow the queue. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&addr->ss, &addr->len) < 0) {
 		int err = -errno;
 		close(fd);
 		return err;

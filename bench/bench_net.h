@@ -30,4 +30,14 @@ bool bench_addr_is_loopback(const struct bench_addr *addr);
  */
 int bench_connect(const struct bench_addr *addr, int type);
 
+/* "ADDR@PORT" of addr into buf (64 octets always suffice). */
+void bench_addr_format(const struct bench_addr *addr, char *buf, size_t cap);
+
+/*
+ * A UDP socket bound to addr (port 0: the kernel picks one, and addr is
+ * updated to the bound address), with large buffers. Blocking. Returns the
+ * descriptor or a negated errno.
+ */
+int bench_bind_udp(struct bench_addr *addr);
+
 #endif /* ILNPDNS_BENCH_NET_H */

@@ -626,6 +626,9 @@ static int walk_strings(struct walk *w, const struct yconf_key *k, void *base, y
 	return 0;
 }
 
+static int walk_value(struct walk *w, const struct yconf_key *k, void *base, yaml_node_t *node,
+                      const char *path);
+
 static int walk_list(struct walk *w, const struct yconf_key *k, void *base, yaml_node_t *node,
                      const char *path)
 {
@@ -642,7 +645,8 @@ static int walk_list(struct walk *w, const struct yconf_key *k, void *base, yaml
 		char *grown;
 		void *elem;
 		int rc;
-		if (item->type != YAML_MAPPING_NODE)
+		bool value = (k->flags & YCONF_ITEM_VALUE) && item->type == YAML_SCALAR_NODE;
+		if (item->type != YAML_MAPPING_NODE && !value)
 			return walk_fail(w, item, path, "expected a map in each list item");
 		grown = realloc(*array, (*count + 1) * k->elem_size);
 		if (grown == NULL)
@@ -653,8 +657,15 @@ static int walk_list(struct walk *w, const struct yconf_key *k, void *base, yaml
 		/* Count the element before filling it so that yconf_free() sees it. */
 		(*count)++;
 		rc = defaults_into(k->sub, elem, path, w->err, w->errlen);
-		if (rc == 0)
+		if (rc == 0 && value) {
+			/* The short form: the value of the first key of the map. */
+			if (k->sub[0].flags & YCONF_LINE)
+				*(unsigned *)field_at(elem, k->sub[0].line_offset) =
+				    (unsigned)item->start_mark.line + 1;
+			rc = walk_value(w, &k->sub[0], elem, item, path);
+		} else if (rc == 0) {
 			rc = walk_map(w, k->sub, elem, item, path);
+		}
 		if (rc != 0)
 			return rc;
 	}

@@ -32,8 +32,9 @@
  * Issue 3 added the TSIG keys (key:, key-file:), the update limits and a
  * zone's update policy; their checks need the whole file (a policy names keys
  * that may come later in it), so conf_build() makes them, pointing at the
- * line each item was read from. Issue 4 adds acl:, remote: and transfer
- * policy the same way; a key is only accepted once something implements it.
+ * line each item was read from. Issue 4 adds a zone's notify: targets and
+ * allow-transfer: items the same way (both may name keys), and
+ * journal-max-entries.
  */
 
 #define WORKERS_MAX   1024
@@ -43,6 +44,9 @@
 #define RULES_MAX     1024 /* update-policy rules per zone */
 #define PREFIXES_MAX  1024 /* allow-update-unsigned prefixes per zone */
 #define KEY_FILES_MAX 64
+#define NOTIFY_MAX    64   /* notify: targets per zone */
+#define ACL_MAX       1024 /* allow-transfer: items per zone */
+#define JOURNAL_MAX   100000000u
 #define NAME_TEXT_MAX (4 * ILNPDNS_DNAME_MAXLEN + 1) /* ilnpdns_dname_to_str() */
 
 /* The quick start's published key and what it may change (zones/ilnpdnsd.yaml). */
@@ -60,6 +64,13 @@ struct key_parse {
 	unsigned id_line, algorithm_line, secret_line;
 };
 
+/* A notify: or allow-transfer: item: "text" or {address: text, key: KEYID}. */
+struct item_parse {
+	char *address;
+	char *key;
+	unsigned address_line, key_line;
+};
+
 struct zone_parse {
 	struct conf_zone z;
 	bool ilnp_ttl_set;
@@ -67,6 +78,10 @@ struct zone_parse {
 	size_t npolicy;
 	struct yconf_str *unsigned_from; /* allow-update-unsigned */
 	size_t nunsigned_from;
+	struct item_parse *notify;
+	size_t nnotify;
+	struct item_parse *xfr_acl; /* allow-transfer */
+	size_t nxfr_acl;
 };
 
 struct conf_parse {
@@ -275,6 +290,41 @@ static const struct yconf_key server_keys[] = {
     {.key = NULL},
 };
 
+#define I(field) offsetof(struct item_parse, field)
+
+/* The first key is what the short form (a plain string item) sets. */
+static const struct yconf_key notify_keys[] = {
+    {.key = "address",
+     .type = YCONF_STRING,
+     .offset = I(address),
+     .flags = YCONF_REQUIRED | YCONF_LINE,
+     .line_offset = I(address_line),
+     .help = "the secondary, ip@port (port 53 if left out)"},
+    {.key = "key",
+     .type = YCONF_STRING,
+     .offset = I(key),
+     .flags = YCONF_LINE,
+     .line_offset = I(key_line),
+     .help = "TSIG key id the NOTIFY is signed with"},
+    {.key = NULL},
+};
+
+static const struct yconf_key acl_keys[] = {
+    {.key = "address",
+     .type = YCONF_STRING,
+     .offset = I(address),
+     .flags = YCONF_LINE,
+     .line_offset = I(address_line),
+     .help = "client address prefix, ip or ip/length"},
+    {.key = "key",
+     .type = YCONF_STRING,
+     .offset = I(key),
+     .flags = YCONF_LINE,
+     .line_offset = I(key_line),
+     .help = "TSIG key id the transfer request must be signed with"},
+    {.key = NULL},
+};
+
 #define Z(field) offsetof(struct zone_parse, z.field)
 
 static const struct yconf_key zone_keys[] = {
@@ -317,6 +367,30 @@ static const struct yconf_key zone_keys[] = {
      .names = serial_names,
      .dflt = "increment",
      .help = "increment or unixtime: how an update moves the SOA serial"},
+    {.key = "notify",
+     .type = YCONF_LIST,
+     .offset = offsetof(struct zone_parse, notify),
+     .count_offset = offsetof(struct zone_parse, nnotify),
+     .elem_size = sizeof(struct item_parse),
+     .sub = notify_keys,
+     .flags = YCONF_ITEM_VALUE,
+     .help = "secondaries to NOTIFY: \"ip@port\" or {address: \"ip@port\", key: KEYID}"},
+    {.key = "allow-transfer",
+     .type = YCONF_LIST,
+     .offset = offsetof(struct zone_parse, xfr_acl),
+     .count_offset = offsetof(struct zone_parse, nxfr_acl),
+     .elem_size = sizeof(struct item_parse),
+     .sub = acl_keys,
+     .flags = YCONF_ITEM_VALUE,
+     .help = "who may AXFR/IXFR: \"prefix\" or {address: prefix, key: KEYID}; none: REFUSED"},
+    {.key = "journal-max-entries",
+     .type = YCONF_UINT,
+     .offset = Z(journal_max_entries),
+     .width = 4,
+     .min = 1,
+     .max = JOURNAL_MAX,
+     .dflt = "1000",
+     .help = "update journal entries kept for IXFR; the oldest go first"},
     {.key = NULL},
 };
 
@@ -604,6 +678,81 @@ static int build_zone_update(struct build *b, struct zone_parse *zp, struct conf
 	return 0;
 }
 
+/* A key id of a notify: or allow-transfer: item, which must be a configured key. */
+static int item_key(struct build *b, const struct item_parse *it, const char *key, uint8_t *name,
+                    const struct ilnpdns_tsig_key **found)
+{
+	int rc = ilnpdns_dname_from_str(it->key, name);
+	if (rc < 0)
+		return build_fail(b, it->key_line, key, "\"%s\" is not a valid key name (%s)",
+		                  it->key, ilnpdns_strerror(rc));
+	if ((*found = conf_key_find(b->c, name)) == NULL)
+		return build_fail(b, it->key_line, key,
+		                  "key \"%s\" is not configured (key: or key-file:)", it->key);
+	return 0;
+}
+
+/* notify: targets and allow-transfer: items of one zone (keys must be configured). */
+static int build_zone_xfr(struct build *b, struct zone_parse *zp, struct conf_zone *z)
+{
+	char why[CONF_ERR_SIZE];
+	uint8_t name[ILNPDNS_DNAME_MAXLEN];
+	const struct ilnpdns_tsig_key *key;
+	int rc;
+
+	if (zp->nnotify > NOTIFY_MAX)
+		return build_fail(b, zp->notify[NOTIFY_MAX].address_line, "zone.notify",
+		                  "more than %d targets", NOTIFY_MAX);
+	if (zp->nnotify > 0 && (z->notify = calloc(zp->nnotify, sizeof(*z->notify))) == NULL)
+		return ILNPDNS_ENOMEM;
+	for (size_t i = 0; i < zp->nnotify; i++) {
+		const struct item_parse *it = &zp->notify[i];
+		struct notify_target *t = &z->notify[i];
+		if (notify_target_parse(it->address, t) != 0)
+			return build_fail(b, it->address_line, "zone.notify",
+			                  "\"%s\" is not an address (write ip or ip@port)",
+			                  it->address);
+		z->nnotify = i + 1;
+		for (size_t j = 0; j < i; j++)
+			if (z->notify[j].addrlen == t->addrlen &&
+			    memcmp(&z->notify[j].addr, &t->addr, t->addrlen) == 0)
+				return build_fail(b, it->address_line, "zone.notify",
+				                  "\"%s\" listed twice", it->address);
+		if (it->key == NULL)
+			continue;
+		if ((rc = item_key(b, it, "zone.notify", name, &key)) != 0)
+			return rc;
+		t->has_key = true;
+		t->key = *key;
+	}
+	if (zp->nxfr_acl > ACL_MAX)
+		return build_fail(b, zp->xfr_acl[ACL_MAX].address_line, "zone.allow-transfer",
+		                  "more than %d items", ACL_MAX);
+	if (zp->nxfr_acl > 0 &&
+	    (z->allow_transfer = calloc(zp->nxfr_acl, sizeof(*z->allow_transfer))) == NULL)
+		return ILNPDNS_ENOMEM;
+	for (size_t i = 0; i < zp->nxfr_acl; i++) {
+		const struct item_parse *it = &zp->xfr_acl[i];
+		struct conf_acl *a = &z->allow_transfer[i];
+		z->nallow_transfer = i + 1;
+		if (it->address == NULL && it->key == NULL)
+			return build_fail(b, it->address_line, "zone.allow-transfer",
+			                  "an item needs an address, a key or both");
+		if (it->address != NULL) {
+			if (prefix_parse(it->address, &a->prefix, why, sizeof(why)) != 0)
+				return build_fail(b, it->address_line, "zone.allow-transfer", "%s",
+				                  why);
+			a->has_prefix = true;
+		}
+		if (it->key != NULL) {
+			if ((rc = item_key(b, it, "zone.allow-transfer", a->key, &key)) != 0)
+				return rc;
+			a->has_key = true;
+		}
+	}
+	return 0;
+}
+
 /*
  * Move the parse result into a new struct conf. Strings change owner (they
  * are cleared in p); p keeps only what yconf_free() releases afterwards.
@@ -656,6 +805,8 @@ static int conf_build(struct conf_parse *p, const char *path, const char *name, 
 	rc = build_keys(&b, p);
 	for (size_t i = 0; rc == 0 && i < p->nzones; i++)
 		rc = build_zone_update(&b, &p->zones[i], &c->zones[i]);
+	for (size_t i = 0; rc == 0 && i < p->nzones; i++)
+		rc = build_zone_xfr(&b, &p->zones[i], &c->zones[i]);
 	if (rc != 0) {
 		conf_free(c);
 		return rc;
@@ -761,6 +912,11 @@ void conf_free(struct conf *conf)
 		free(conf->zones[i].file);
 		policy_clear(&conf->zones[i].update_policy);
 		free(conf->zones[i].allow_unsigned);
+		if (conf->zones[i].notify != NULL)
+			explicit_bzero(conf->zones[i].notify,
+			               conf->zones[i].nnotify * sizeof(*conf->zones[i].notify));
+		free(conf->zones[i].notify);
+		free(conf->zones[i].allow_transfer);
 	}
 	free(conf->zones);
 	free(conf);
@@ -837,6 +993,20 @@ bool conf_prefix_match(const struct conf_prefix *prefixes, size_t n, const struc
 		    bits_match(v6, ((const struct sockaddr_in6 *)&p->ss)->sin6_addr.s6_addr,
 		               p->bits))
 			return true;
+	}
+	return false;
+}
+
+bool conf_transfer_allowed(const struct conf_zone *z, const struct sockaddr *peer,
+                           const uint8_t *key_name)
+{
+	for (size_t i = 0; i < z->nallow_transfer; i++) {
+		const struct conf_acl *a = &z->allow_transfer[i];
+		if (a->has_key && (key_name == NULL || !ilnpdns_dname_equal(a->key, key_name)))
+			continue;
+		if (a->has_prefix && !conf_prefix_match(&a->prefix, 1, peer))
+			continue;
+		return true;
 	}
 	return false;
 }

@@ -10,6 +10,7 @@
 
 #include "ilnpdns/dname.h"
 #include "ilnpdns/keys.h"
+#include "notify.h"
 #include "policy.h"
 #include "update.h"
 
@@ -26,6 +27,18 @@ struct conf_prefix {
 	char text[64];              /* as written: "127.0.0.1/32", "::1" */
 };
 
+/*
+ * One allow-transfer item: every field given must match (has_prefix: the
+ * client's address lies in prefix; has_key: the request is TSIG-signed with
+ * that key). An item with only a key admits any address signed with it.
+ */
+struct conf_acl {
+	bool has_prefix;
+	struct conf_prefix prefix;
+	bool has_key;
+	uint8_t key[ILNPDNS_DNAME_MAXLEN]; /* wire form, a configured key */
+};
+
 struct conf_zone {
 	char *domain;                       /* as written, e.g. "example.ilnp." */
 	uint8_t apex[ILNPDNS_DNAME_MAXLEN]; /* wire form */
@@ -37,6 +50,13 @@ struct conf_zone {
 	struct conf_prefix *allow_unsigned; /* sources whose unsigned updates are taken (labs) */
 	size_t nallow_unsigned;
 	enum update_serial_policy serial_policy; /* serial-policy: increment | unixtime */
+
+	/* Transfers and NOTIFY (issue 4). */
+	struct notify_target *notify; /* notify: secondaries to NOTIFY (keys copied) */
+	size_t nnotify;
+	struct conf_acl *allow_transfer; /* allow-transfer: none: every transfer REFUSED */
+	size_t nallow_transfer;
+	uint32_t journal_max_entries; /* journal-max-entries: entries kept for IXFR (>= 1) */
 };
 
 /*
@@ -128,6 +148,15 @@ const struct ilnpdns_tsig_key *conf_tsig_lookup(const uint8_t *name, void *arg);
  * its IPv4 address) lies inside one of the prefixes.
  */
 bool conf_prefix_match(const struct conf_prefix *prefixes, size_t n, const struct sockaddr *addr);
+
+/*
+ * May a transfer of zone z go to the client at peer, signed with the TSIG key
+ * key_name (wire form, NULL when the request was unsigned)? True when one
+ * allow-transfer item matches; false with no items (RFC 5936 5: a server
+ * SHOULD restrict transfers).
+ */
+bool conf_transfer_allowed(const struct conf_zone *z, const struct sockaddr *peer,
+                           const uint8_t *key_name);
 
 /* The zone entry with this apex, or NULL. */
 const struct conf_zone *conf_zone_find(const struct conf *conf, const uint8_t *apex);

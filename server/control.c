@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ldns/ldns.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -25,9 +28,12 @@
 #include "ilnpdns/dname.h"
 #include "ilnpdns/error.h"
 #include "ilnpdns/log.h"
+#include "ilnpdns/wire.h"
+#include "notify.h"
 #include "server.h"
 #include "stats.h"
 #include "store.h"
+#include "writer.h"
 #include "zoneload.h"
 
 /*
@@ -61,15 +67,28 @@
  *                          transaction; the zone's configured ilnp-ttl (or
  *                          server.ilnp-ttl) applies
  *   zone-dump ZONE         the zone as a master file
+ *   zone-status ZONE       the zone's serial, then one line per notify
+ *                          target (see cmd_zone_status())
+ *   wait-serial ZONE SERIAL [SECONDS]
+ *                          reply once every notify target of ZONE has
+ *                          acknowledged or transferred SERIAL or later
+ *                          ("reached SERIAL", ok), or after SECONDS
+ *                          (default 60; the lagging targets, then
+ *                          ". error: timeout ...")
+ *   events                 the change feed: one JSON object per line per
+ *                          committed update, until the client closes
+ *                          (see events_line()); no status line unless the
+ *                          daemon stops (ok) or drops the subscriber (error)
  *   reload                 daemon_reload(): re-read the configuration
  *   stop                   answer, then daemon_stop()
  *   help                   the command list
  *
  * The commands run to completion in the main thread (the query workers are
- * other threads and keep answering). Reading the request is event-driven
- * with a timeout; writing the reply is a blocking send with a send timeout,
- * because zone-import and zone-dump are synchronous calls into the store and
- * a slow reader must only delay the control loop, never the queries.
+ * other threads and keep answering), except wait-serial and events, which
+ * stay on the loop (a timer polls, the feed is pushed) and never block it. Reading the request is
+ * event-driven with a timeout; writing the reply is a blocking send with a send timeout, because
+ * zone-import and zone-dump are synchronous calls into the store and a slow reader must only delay
+ * the control loop, never the queries.
  */
 
 #define REQUEST_MAX   4096
@@ -77,12 +96,43 @@
 #define READ_TIMEOUT  10 /* seconds to send the request line */
 #define SEND_TIMEOUT  30 /* seconds a client may stall a reply */
 #define REPLY_BUFSIZE 65536
+#define WAIT_DEFAULT  60        /* seconds wait-serial waits without an explicit limit */
+#define WAIT_MAX      86400     /* the longest it may be asked to */
+#define WAIT_POLL_MS  20        /* how often it looks */
+#define EVENTS_QUEUE  4096      /* changes queued between the writer and the loop */
+#define EVENTS_BEHIND (4 << 20) /* octets a subscriber may lag before it is dropped */
+
+struct waiter;
+struct subscriber;
 
 static struct {
 	struct server *srv;
 	struct evconnlistener *listener;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct waiter *waiters;  /* wait-serial requests in progress */
+	struct subscriber *subs; /* events subscribers */
+	struct event *events_ev; /* wakes the loop to drain the change queue */
 } ctl;
+
+/* ---- the change queue: the writer publishes, the loop drains ---- */
+
+struct change_item {
+	struct change_item *next;
+	uint8_t apex[ILNPDNS_DNAME_MAXLEN];
+	uint32_t old_serial, new_serial, removed, added;
+	uint64_t time;
+	size_t rrs_len;
+	uint8_t rrs[];
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct change_item *head, *tail;
+	size_t count;
+	bool overflow;    /* a change was lost: the subscribers must go */
+	unsigned nsubs;   /* atomic: read by the writer without the lock */
+	struct event *ev; /* ctl.events_ev while the control socket runs */
+} feed = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- the reply stream: dot-stuffing on top of blocking sends ---- */
 
@@ -286,6 +336,8 @@ static int cmd_zone_import(struct request *req, FILE *out, char *err, size_t err
 	           "%.3f s",
 	           req->argv[1], req->argv[2], res.serial, res.records, res.rrsets, res.warnings,
 	           res.seconds);
+	/* RFC 1996 4: the secondaries learn of the new content. */
+	daemon_notify_zone(ctl.srv, apex);
 	fprintf(out, "imported %s: serial %u, %zu records, %zu RRsets, %zu warnings in %.3f s",
 	        req->argv[1], res.serial, res.records, res.rrsets, res.warnings, res.seconds);
 	if (res.seconds > 0)
@@ -321,6 +373,133 @@ static int cmd_zone_dump(struct request *req, FILE *out, char *err, size_t errle
 	return rc;
 }
 
+static void fmt_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		port = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		port = ntohs(s6->sin6_port);
+	}
+	snprintf(buf, cap, "%s@%u", a, port);
+}
+
+static const char *rcode_name(int rcode)
+{
+	static const char *const names[] = {
+	    "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+	    "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE",
+	};
+	if (rcode < 0)
+		return "-";
+	if ((size_t)rcode < sizeof(names) / sizeof(names[0]))
+		return names[rcode];
+	return "other";
+}
+
+/* The configured zone named by text, or NULL with err set. */
+static const struct conf_zone *configured_zone(const char *text, uint8_t *apex, char *err,
+                                               size_t errlen)
+{
+	if (parse_zone(text, apex, err, errlen) != 0)
+		return NULL;
+	const struct conf_zone *z = conf_zone_find(ctl.srv->conf, apex);
+	if (z == NULL)
+		snprintf(err, errlen, "zone %s is not configured", text);
+	return z;
+}
+
+/* One notify target's state: where, which key, then "name value" fields (see the man page). */
+static void print_target(FILE *out, const struct notify_status *t, const struct conf_zone *z)
+{
+	char addr[80], acked[32], xfr[32], key[4 * ILNPDNS_DNAME_MAXLEN + 1] = "-";
+	fmt_sockaddr(&t->addr, addr, sizeof(addr));
+	for (size_t i = 0; t->has_key && i < z->nnotify; i++)
+		if (z->notify[i].has_key && z->notify[i].addrlen == t->addrlen &&
+		    memcmp(&z->notify[i].addr, &t->addr, t->addrlen) == 0 &&
+		    ilnpdns_dname_to_str(z->notify[i].key.name, key, sizeof(key)) < 0)
+			snprintf(key, sizeof(key), "?");
+	fmt_time(t->acked_time, acked, sizeof(acked));
+	fmt_time(t->xfr_time, xfr, sizeof(xfr));
+	fprintf(out, "target %s\tkey %s\t", addr, key);
+	if (t->acked_time)
+		fprintf(out, "acked %u %s\t", t->acked_serial, acked);
+	else
+		fprintf(out, "acked - never\t");
+	if (t->xfr_time)
+		fprintf(out, "transferred %u %s\t", t->xfr_serial, xfr);
+	else
+		fprintf(out, "transferred - never\t");
+	fprintf(out, "sent %llu\tfailures %llu\tlast-rcode %s\t", (unsigned long long)t->sent,
+	        (unsigned long long)t->failures, rcode_name(t->last_rcode));
+	if (t->in_flight)
+		fprintf(out, "notifying %u\n", t->pending_serial);
+	else
+		fprintf(out, "notifying -\n");
+}
+
+/* The zone's targets (up to 64, the configuration's limit), or 0 with *n 0. */
+static int zone_targets(const uint8_t *apex, struct notify_status *st, size_t cap, size_t *n)
+{
+	*n = 0;
+	if (ctl.srv->notify == NULL)
+		return 0;
+	int rc = notify_status(ctl.srv->notify, apex, st, cap, n);
+	if (rc == ILNPDNS_ENOENT) {
+		*n = 0;
+		return 0;
+	}
+	if (*n > cap)
+		*n = cap;
+	return rc;
+}
+
+/*
+ * zone-status ZONE:
+ *   zone NAME TAB serial N TAB targets K
+ *   target ADDR@PORT TAB key KEY|- TAB acked SERIAL TIME|acked - never TAB
+ *     transferred SERIAL TIME|transferred - never TAB sent N TAB failures N TAB
+ *     last-rcode RCODE|- TAB notifying SERIAL|-
+ */
+static int cmd_zone_status(struct request *req, FILE *out, char *err, size_t errlen)
+{
+	uint8_t apex[ILNPDNS_DNAME_MAXLEN];
+	struct notify_status st[64];
+	struct store_txn *txn;
+	struct store_zone zone;
+	size_t n;
+	int rc;
+
+	const struct conf_zone *z = configured_zone(req->argv[1], apex, err, errlen);
+	if (z == NULL)
+		return ILNPDNS_ENOENT;
+	if ((rc = store_txn_begin(ctl.srv->store, false, &txn)) != 0) {
+		snprintf(err, errlen, "database: %s", ilnpdns_strerror(rc));
+		return rc;
+	}
+	rc = store_zone_get(txn, apex, &zone);
+	uint32_t serial = zone.serial;
+	store_txn_abort(txn);
+	if (rc != 0) {
+		snprintf(err, errlen, "zone %s: %s", req->argv[1],
+		         rc == ILNPDNS_ENOENT ? "not loaded" : ilnpdns_strerror(rc));
+		return rc;
+	}
+	if ((rc = zone_targets(apex, st, 64, &n)) != 0) {
+		snprintf(err, errlen, "notify: %s", ilnpdns_strerror(rc));
+		return rc;
+	}
+	fprintf(out, "zone %s\tserial %u\ttargets %zu\n", z->domain, serial, n);
+	for (size_t i = 0; i < n; i++)
+		print_target(out, &st[i], z);
+	return 0;
+}
+
 static int cmd_reload(struct request *req, FILE *out, char *err, size_t errlen)
 {
 	return daemon_reload(ctl.srv, err, errlen);
@@ -345,6 +524,10 @@ static const struct command {
     {"zone-list", 0, "", cmd_zone_list},
     {"zone-import", 2, " ZONE FILE", cmd_zone_import},
     {"zone-dump", 1, " ZONE", cmd_zone_dump},
+    {"zone-status", 1, " ZONE", cmd_zone_status},
+    /* Served on the loop (serve_async()); listed here for help. */
+    {"wait-serial", -1, " ZONE SERIAL [SECONDS]", NULL},
+    {"events", 0, "", NULL},
     {"reload", 0, "", cmd_reload},
     {"stop", 0, "", cmd_stop},
     {"help", 0, "", cmd_help},
@@ -469,6 +652,425 @@ static void serve_request(int fd, char *line)
 	}
 }
 
+/* ---- replies of the commands that stay on the loop ---- */
+
+/* Send data (dot-stuffed) and the status line, blocking with the send timeout, and close. */
+static void reply_close(int fd, const char *data, int rc, const char *err)
+{
+	struct reply r = {.fd = fd, .bol = true};
+	struct timeval tv = {.tv_sec = SEND_TIMEOUT};
+	char status[1100];
+	int flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (data && *data)
+		reply_write(&r, data, strlen(data));
+	if (rc == 0)
+		snprintf(status, sizeof(status), "%s. ok\n", r.bol ? "" : "\n");
+	else
+		snprintf(status, sizeof(status), "%s. error: %s\n", r.bol ? "" : "\n", err);
+	if (!r.failed)
+		send_all(fd, status, strlen(status));
+	close(fd);
+}
+
+/* ---- wait-serial: a timer polls notify_zone_reached() ---- */
+
+struct waiter {
+	struct waiter *prev, *next;
+	int fd;
+	struct event *tick;
+	uint8_t apex[ILNPDNS_DNAME_MAXLEN];
+	char zone[256];
+	uint32_t serial;
+	struct timeval deadline;
+};
+
+static void waiter_end(struct waiter *wt, int rc, const char *data, const char *err)
+{
+	if (wt->prev)
+		wt->prev->next = wt->next;
+	else
+		ctl.waiters = wt->next;
+	if (wt->next)
+		wt->next->prev = wt->prev;
+	event_free(wt->tick);
+	reply_close(wt->fd, data, rc, err);
+	free(wt);
+}
+
+/* Lines naming the targets below the serial (for a timeout). */
+static char *lagging_targets(const struct waiter *wt, size_t *lag, size_t *total)
+{
+	struct notify_status st[64];
+	char *text = NULL;
+	size_t len = 0, n = 0;
+	*lag = 0;
+	zone_targets(wt->apex, st, 64, &n);
+	*total = n;
+	FILE *out = open_memstream(&text, &len);
+	if (out == NULL)
+		return NULL;
+	const struct conf_zone *z = conf_zone_find(ctl.srv->conf, wt->apex);
+	for (size_t i = 0; z && i < n; i++) {
+		/* RFC 1982: reached when acked or transferred is serial or later. */
+		bool a = st[i].acked_time && (st[i].acked_serial == wt->serial ||
+		                              (int32_t)(st[i].acked_serial - wt->serial) > 0);
+		bool x = st[i].xfr_time && (st[i].xfr_serial == wt->serial ||
+		                            (int32_t)(st[i].xfr_serial - wt->serial) > 0);
+		if (a || x)
+			continue;
+		(*lag)++;
+		print_target(out, &st[i], z);
+	}
+	fclose(out);
+	return text;
+}
+
+static void waiter_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct waiter *wt = arg;
+	struct timeval now, poll = {0, WAIT_POLL_MS * 1000};
+	char line[64], err[512];
+
+	if (ctl.srv->notify == NULL || notify_zone_reached(ctl.srv->notify, wt->apex, wt->serial)) {
+		snprintf(line, sizeof(line), "reached %u\n", wt->serial);
+		waiter_end(wt, 0, line, NULL);
+		return;
+	}
+	gettimeofday(&now, NULL);
+	if (timercmp(&now, &wt->deadline, >=)) {
+		size_t lag, total;
+		char *data = lagging_targets(wt, &lag, &total);
+		snprintf(err, sizeof(err), "timeout: %zu of %zu secondaries of %s below serial %u",
+		         lag, total, wt->zone, wt->serial);
+		waiter_end(wt, ILNPDNS_ETIMEDOUT, data, err);
+		free(data);
+		return;
+	}
+	evtimer_add(wt->tick, &poll);
+}
+
+static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v > max)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static void start_wait(int fd, struct request *req)
+{
+	char err[512] = "";
+	uint32_t secs = WAIT_DEFAULT;
+	struct waiter *wt = NULL;
+
+	if (req->argc < 3 || req->argc > 4) {
+		reply_close(fd, NULL, -1, "usage: wait-serial ZONE SERIAL [SECONDS]");
+		return;
+	}
+	if ((wt = calloc(1, sizeof(*wt))) == NULL) {
+		reply_close(fd, NULL, -1, "out of memory");
+		return;
+	}
+	if (configured_zone(req->argv[1], wt->apex, err, sizeof(err)) == NULL)
+		goto fail;
+	if (!parse_u32(req->argv[2], UINT32_MAX, &wt->serial)) {
+		snprintf(err, sizeof(err), "\"%s\" is not a serial (0 to 4294967295)",
+		         req->argv[2]);
+		goto fail;
+	}
+	if (req->argc == 4 && !parse_u32(req->argv[3], WAIT_MAX, &secs)) {
+		snprintf(err, sizeof(err), "\"%s\" is not a number of seconds (0 to %d)",
+		         req->argv[3], WAIT_MAX);
+		goto fail;
+	}
+	if ((wt->tick = evtimer_new(ctl.srv->base, waiter_tick, wt)) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	snprintf(wt->zone, sizeof(wt->zone), "%s", req->argv[1]);
+	wt->fd = fd;
+	struct timeval now, add = {.tv_sec = secs};
+	gettimeofday(&now, NULL);
+	timeradd(&now, &add, &wt->deadline);
+	wt->next = ctl.waiters;
+	if (ctl.waiters)
+		ctl.waiters->prev = wt;
+	ctl.waiters = wt;
+	log_info("control: wait-serial %s %u (%u s)", wt->zone, wt->serial, secs);
+	waiter_tick(-1, 0, wt); /* maybe reached already */
+	return;
+fail:
+	free(wt);
+	reply_close(fd, NULL, -1, err);
+}
+
+/* ---- events: the change feed ---- */
+
+struct subscriber {
+	struct subscriber *prev, *next;
+	struct bufferevent *bev;
+};
+
+static void sub_drop(struct subscriber *sb, const char *status)
+{
+	if (sb->prev)
+		sb->prev->next = sb->next;
+	else
+		ctl.subs = sb->next;
+	if (sb->next)
+		sb->next->prev = sb->prev;
+	__atomic_sub_fetch(&feed.nsubs, 1, __ATOMIC_RELAXED);
+	int fd = (int)bufferevent_getfd(sb->bev);
+	bufferevent_free(sb->bev);
+	if (status != NULL)
+		send(fd, status, strlen(status), MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+	free(sb);
+}
+
+bool control_events_wanted(void)
+{
+	return __atomic_load_n(&feed.nsubs, __ATOMIC_RELAXED) > 0;
+}
+
+void control_events_publish(const struct writer_change *ch)
+{
+	if (ch->rrs == NULL)
+		return; /* taken before anyone subscribed */
+	struct change_item *it = malloc(sizeof(*it) + ch->rrs_len);
+	pthread_mutex_lock(&feed.lock);
+	if (it == NULL || feed.count >= EVENTS_QUEUE) {
+		/* Never wait for the loop: the subscribers lose this change, so
+		 * they are dropped rather than shown a feed with a hole. */
+		feed.overflow = true;
+		free(it);
+		it = NULL;
+	} else {
+		memcpy(it->apex, ch->apex, ilnpdns_dname_len(ch->apex));
+		it->old_serial = ch->old_serial;
+		it->new_serial = ch->new_serial;
+		it->removed = ch->removed;
+		it->added = ch->added;
+		it->time = (uint64_t)time(NULL);
+		it->rrs_len = ch->rrs_len;
+		memcpy(it->rrs, ch->rrs, ch->rrs_len);
+		it->next = NULL;
+		if (feed.tail)
+			feed.tail->next = it;
+		else
+			feed.head = it;
+		feed.tail = it;
+		feed.count++;
+	}
+	if (feed.ev)
+		event_active(feed.ev, 0, 0);
+	pthread_mutex_unlock(&feed.lock);
+}
+
+/* JSON string contents: quote, backslash and control characters escaped. */
+static void json_str(struct evbuffer *b, const char *s)
+{
+	evbuffer_add(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			evbuffer_add_printf(b, "\\%c", c);
+		else if (c < 0x20)
+			evbuffer_add_printf(b, "\\u%04x", c);
+		else
+			evbuffer_add(b, s, 1);
+	}
+	evbuffer_add(b, "\"", 1);
+}
+
+/* Length of the uncompressed wire name at p (at most len octets), or 0 if malformed. */
+static size_t wire_name_len(const uint8_t *p, size_t len)
+{
+	size_t i = 0;
+	while (i < len && i < ILNPDNS_DNAME_MAXLEN) {
+		if (p[i] == 0)
+			return i + 1;
+		if (p[i] > 63)
+			return 0;
+		i += 1 + (size_t)p[i];
+	}
+	return 0;
+}
+
+/* One journal RR in presentation form ("owner TTL IN TYPE rdata", single spaces). */
+static void rr_text(struct evbuffer *b, const uint8_t *rr, size_t len)
+{
+	ldns_rr *r = NULL;
+	size_t pos = 0;
+	char *text = NULL;
+	if (ldns_wire2rr(&r, rr, len, &pos, LDNS_SECTION_ANSWER) == LDNS_STATUS_OK)
+		text = ldns_rr2str(r);
+	if (text == NULL) {
+		json_str(b, "(unprintable)");
+	} else {
+		char *w = text;
+		for (char *p = text; *p; p++) {
+			if (*p == '\n')
+				continue;
+			if (*p == '\t' || *p == ' ') {
+				if (w > text && w[-1] == ' ')
+					continue;
+				*w++ = ' ';
+			} else {
+				*w++ = *p;
+			}
+		}
+		while (w > text && w[-1] == ' ')
+			w--;
+		*w = '\0';
+		json_str(b, text);
+	}
+	free(text);
+	ldns_rr_free(r);
+}
+
+/*
+ * One change as a JSON line:
+ *   {"zone":"example.ilnp.","serial":N,"old_serial":M,"time":UNIX,
+ *    "removed":["owner TTL IN TYPE rdata",...],"added":[...]}
+ * The journal entry's SOA pair (old SOA first among the removed, new SOA
+ * first among the added) is left out: serial and old_serial say it.
+ */
+static void events_line(struct evbuffer *b, const struct change_item *it)
+{
+	char zone[4 * ILNPDNS_DNAME_MAXLEN + 1];
+	if (ilnpdns_dname_to_str(it->apex, zone, sizeof(zone)) < 0)
+		snprintf(zone, sizeof(zone), "?");
+	evbuffer_add_printf(b, "{\"zone\":");
+	json_str(b, zone);
+	evbuffer_add_printf(b, ",\"serial\":%u,\"old_serial\":%u,\"time\":%llu,\"removed\":[",
+	                    it->new_serial, it->old_serial, (unsigned long long)it->time);
+	size_t pos = 0;
+	uint32_t total = it->removed + it->added;
+	bool comma = false, in_added = false;
+	for (uint32_t i = 0; i < total; i++) {
+		size_t nl = wire_name_len(it->rrs + pos, it->rrs_len - pos);
+		if (nl == 0 || pos + nl + 10 > it->rrs_len)
+			break;
+		size_t rlen = nl + 10 + ilnpdns_get16(it->rrs + pos + nl + 8);
+		if (pos + rlen > it->rrs_len)
+			break;
+		if (i == it->removed) {
+			evbuffer_add_printf(b, "],\"added\":[");
+			in_added = true;
+			comma = false;
+		}
+		bool soa = ilnpdns_get16(it->rrs + pos + nl) == ILNPDNS_T_SOA;
+		if (!(soa && (i == 0 || i == it->removed))) {
+			if (comma)
+				evbuffer_add(b, ",", 1);
+			rr_text(b, it->rrs + pos, rlen);
+			comma = true;
+		}
+		pos += rlen;
+	}
+	if (!in_added)
+		evbuffer_add_printf(b, "],\"added\":[");
+	evbuffer_add_printf(b, "]}\n");
+}
+
+static void on_feed(evutil_socket_t fd, short what, void *arg)
+{
+	pthread_mutex_lock(&feed.lock);
+	struct change_item *it = feed.head;
+	bool overflow = feed.overflow;
+	feed.head = feed.tail = NULL;
+	feed.count = 0;
+	feed.overflow = false;
+	pthread_mutex_unlock(&feed.lock);
+
+	struct evbuffer *line = evbuffer_new();
+	for (struct change_item *next; it; it = next) {
+		next = it->next;
+		if (line && ctl.subs) {
+			evbuffer_drain(line, evbuffer_get_length(line));
+			events_line(line, it);
+			size_t n = evbuffer_get_length(line);
+			const void *p = evbuffer_pullup(line, -1);
+			for (struct subscriber *sb = ctl.subs, *nsb; sb; sb = nsb) {
+				nsb = sb->next;
+				struct evbuffer *out = bufferevent_get_output(sb->bev);
+				/* A slow reader is dropped, never waited for. */
+				if (evbuffer_get_length(out) > EVENTS_BEHIND) {
+					log_notice("control: events subscriber too slow, dropped");
+					sub_drop(sb, NULL);
+					continue;
+				}
+				bufferevent_write(sb->bev, p, n);
+			}
+		}
+		free(it);
+	}
+	evbuffer_free(line);
+	if (overflow) {
+		log_warnx("control: change feed overflowed, dropping its subscribers");
+		while (ctl.subs)
+			sub_drop(ctl.subs, ". error: change feed overflow, changes were lost\n");
+	}
+}
+
+static void on_sub_event(struct bufferevent *bev, short what, void *arg)
+{
+	/* The client closed (EOF) or the connection failed. */
+	sub_drop(arg, NULL);
+}
+
+static void on_sub_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	evbuffer_drain(in, evbuffer_get_length(in)); /* nothing is expected */
+}
+
+static void start_events(int fd, struct request *req)
+{
+	if (req->argc != 1) {
+		reply_close(fd, NULL, -1, "usage: events");
+		return;
+	}
+	struct subscriber *sb = calloc(1, sizeof(*sb));
+	if (sb == NULL || (sb->bev = bufferevent_socket_new(ctl.srv->base, fd, 0)) == NULL) {
+		free(sb);
+		reply_close(fd, NULL, -1, "out of memory");
+		return;
+	}
+	bufferevent_setcb(sb->bev, on_sub_read, NULL, on_sub_event, sb);
+	bufferevent_enable(sb->bev, EV_READ | EV_WRITE);
+	sb->next = ctl.subs;
+	if (ctl.subs)
+		ctl.subs->prev = sb;
+	ctl.subs = sb;
+	__atomic_add_fetch(&feed.nsubs, 1, __ATOMIC_RELAXED);
+	log_info("control: events subscriber added");
+}
+
+/* wait-serial and events stay on the loop; true when line was one of them (fd is taken). */
+static bool serve_async(int fd, const char *line)
+{
+	char copy[REQUEST_MAX + 1], err[256];
+	struct request req;
+	snprintf(copy, sizeof(copy), "%s", line);
+	if (parse_request(copy, &req, err, sizeof(err)) != 0)
+		return false;
+	if (strcmp(req.argv[0], "wait-serial") == 0)
+		start_wait(fd, &req);
+	else if (strcmp(req.argv[0], "events") == 0)
+		start_events(fd, &req);
+	else
+		return false;
+	return true;
+}
+
 static void on_conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	int fd = (int)bufferevent_getfd(bev);
@@ -497,6 +1099,9 @@ static void on_conn_read(struct bufferevent *bev, void *arg)
 	bufferevent_free(bev);
 	if (len > REQUEST_MAX || strlen(line) != len) {
 		send_all(fd, ". error: bad request line\n", 26);
+	} else if (serve_async(fd, line)) {
+		free(line);
+		return;
 	} else {
 		/* From here on the reply is written synchronously (see the top comment). */
 		int flags = fcntl(fd, F_GETFL);
@@ -600,6 +1205,16 @@ int control_start(struct server *srv)
 		return ILNPDNS_ENOMEM;
 	}
 	ctl.srv = srv;
+	ctl.events_ev = event_new(srv->base, -1, 0, on_feed, NULL);
+	if (ctl.events_ev == NULL) {
+		evconnlistener_free(ctl.listener);
+		ctl.listener = NULL;
+		unlink(path);
+		return ILNPDNS_ENOMEM;
+	}
+	pthread_mutex_lock(&feed.lock);
+	feed.ev = ctl.events_ev;
+	pthread_mutex_unlock(&feed.lock);
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
 	log_info("control socket on %s", path);
 	return 0;
@@ -612,5 +1227,22 @@ void control_stop(struct server *srv)
 	evconnlistener_free(ctl.listener);
 	ctl.listener = NULL;
 	unlink(ctl.path);
+	while (ctl.waiters)
+		waiter_end(ctl.waiters, -1, NULL, "the daemon is stopping");
+	while (ctl.subs)
+		sub_drop(ctl.subs, ". ok\n");
+	pthread_mutex_lock(&feed.lock);
+	feed.ev = NULL;
+	struct change_item *it = feed.head;
+	feed.head = feed.tail = NULL;
+	feed.count = 0;
+	pthread_mutex_unlock(&feed.lock);
+	while (it) {
+		struct change_item *next = it->next;
+		free(it);
+		it = next;
+	}
+	event_free(ctl.events_ev);
+	ctl.events_ev = NULL;
 	ctl.srv = NULL;
 }

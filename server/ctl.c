@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,10 @@
  * The client half of the protocol described at the top of control.c. It
  * only knows the command names and argument counts (to fail early with a
  * usage line) and resolves zone-import's FILE to an absolute path, since
- * the daemon runs in its own working directory. Nothing here calls into
+ * the daemon runs in its own working directory. wait-serial's --timeout S
+ * becomes a third argument. events keeps the connection open both ways
+ * (the daemon drops the subscriber when it reads the end of the stream)
+ * and prints each line as it comes. Nothing here calls into
  * the daemon's modules: with -c it reads the configuration through
  * conf_load() only, so this program links without the server's code.
  */
@@ -30,10 +34,17 @@ static const struct {
 	int nargs;
 	const char *args;
 } commands[] = {
-    {"status", 0, ""},         {"stats", 0, ""},
-    {"zone-list", 0, ""},      {"zone-import", 2, " ZONE FILE"},
-    {"zone-dump", 1, " ZONE"}, {"reload", 0, ""},
-    {"stop", 0, ""},           {"help", 0, ""},
+    {"status", 0, ""},
+    {"stats", 0, ""},
+    {"zone-list", 0, ""},
+    {"zone-import", 2, " ZONE FILE"},
+    {"zone-dump", 1, " ZONE"},
+    {"zone-status", 1, " ZONE"},
+    {"wait-serial", 2, " ZONE SERIAL [--timeout S]"},
+    {"events", 0, ""},
+    {"reload", 0, ""},
+    {"stop", 0, ""},
+    {"help", 0, ""},
 };
 
 static void usage(void)
@@ -100,7 +111,7 @@ static int send_all(int fd, const char *buf, size_t len)
 }
 
 /* Print the data lines (undoing the dot-stuffing) and return 0 for ". ok", 1 otherwise. */
-static int read_reply(int fd)
+static int read_reply(int fd, bool stream)
 {
 	FILE *in = fdopen(fd, "r");
 	char *line = NULL;
@@ -120,6 +131,9 @@ static int read_reply(int fd)
 			status = 1;
 		} else {
 			fputs(line[0] == '.' ? line + 1 : line, stdout);
+			/* A feed is read by pipes (jq, scripts): each line at once. */
+			if (stream)
+				fflush(stdout);
 		}
 	}
 	if (status < 0) {
@@ -143,7 +157,7 @@ int main(int argc, char **argv)
 	struct conf *conf = NULL;
 	int opt, fd, cmd = -1, status;
 
-	while ((opt = getopt(argc, argv, "s:c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+s:c:h")) != -1) {
 		switch (opt) {
 		case 's':
 			sock = optarg;
@@ -166,7 +180,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ilnpdns-ctl: unknown command \"%s\"\n", argv[0]);
 		usage();
 	}
-	if (argc - 1 != commands[cmd].nargs) {
+	/* wait-serial ZONE SERIAL [--timeout S]: the daemon takes S as a third argument. */
+	if (strcmp(argv[0], "wait-serial") == 0 && argc == 5 && strcmp(argv[3], "--timeout") == 0) {
+		argv[3] = argv[4];
+		argc = 4;
+	} else if (argc - 1 != commands[cmd].nargs) {
 		fprintf(stderr, "usage: ilnpdns-ctl [-s socket] [-c config] %s%s\n",
 		        commands[cmd].name, commands[cmd].args);
 		return 1;
@@ -208,8 +226,11 @@ int main(int argc, char **argv)
 		close(fd);
 		return 1;
 	}
-	/* The request is complete: tell the daemon nothing more follows. */
-	shutdown(fd, SHUT_WR);
-	status = read_reply(fd);
+	/* The request is complete: tell the daemon nothing more follows. A
+	 * subscriber keeps its side open: its close is what ends the feed. */
+	bool stream = strcmp(argv[0], "events") == 0;
+	if (!stream)
+		shutdown(fd, SHUT_WR);
+	status = read_reply(fd, stream);
 	return status;
 }

@@ -24,6 +24,7 @@
 #include "ilnpdns/dname.h"
 #include "ilnpdns/error.h"
 #include "ilnpdns/log.h"
+#include "notify.h"
 #include "server.h"
 #include "store.h"
 #include "writer.h"
@@ -134,6 +135,58 @@ static int note_unconfigured(const struct store_zone *zone, void *arg)
 		snprintf(name, sizeof(name), "(unprintable)");
 	log_notice("zone %s is in the database but not in the configuration", name);
 	return 0;
+}
+
+/* ---- NOTIFY (RFC 1996) ---- */
+
+#define NOTIFY_FIRST_RETRY_MS 250
+#define NOTIFY_MAX_RETRY_MS   60000
+#define NOTIFY_MAX_SENDS      6
+
+void daemon_notify_zone(struct server *srv, const uint8_t *apex)
+{
+	struct store_txn *t;
+	struct store_zone sz;
+	if (!srv->notify || store_txn_begin(srv->store, false, &t) != 0)
+		return;
+	int rc = store_zone_get(t, apex, &sz);
+	uint32_t serial = sz.serial;
+	store_txn_abort(t);
+	/* ILNPDNS_ENOENT from notify: a zone without targets, nothing to do. */
+	if (rc == 0)
+		notify_zone_changed(srv->notify, apex, serial);
+}
+
+void daemon_notify_config(struct server *srv, const struct conf *old)
+{
+	const struct conf *conf = srv->conf;
+	if (!srv->notify)
+		return;
+	for (size_t i = 0; old && i < old->nzones; i++)
+		if (!conf_zone_find(conf, old->zones[i].apex))
+			notify_zone_set(srv->notify, old->zones[i].apex, NULL, 0);
+	for (size_t i = 0; i < conf->nzones; i++) {
+		const struct conf_zone *z = &conf->zones[i];
+		if (notify_zone_set(srv->notify, z->apex, z->notify, z->nnotify) != 0)
+			log_warnx("zone %s: cannot set its notify targets", z->domain);
+		else
+			daemon_notify_zone(srv, z->apex);
+	}
+}
+
+/* The writer's commit hook: the change is durable; tell the secondaries and the feed. */
+static void on_commit(const struct writer_change *ch, void *arg)
+{
+	struct server *srv = arg;
+	if (srv->notify)
+		notify_zone_changed(srv->notify, ch->apex, ch->new_serial);
+	if (control_events_wanted())
+		control_events_publish(ch);
+}
+
+static bool events_wanted(void *arg)
+{
+	return control_events_wanted();
 }
 
 /* ---- reload ---- */
@@ -288,6 +341,8 @@ int daemon_reload(struct server *srv, char *err, size_t errlen)
 	/* Atomic: workers compare the pointer without the lock (worker.c). */
 	__atomic_store_n(&srv->conf, next, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&srv->conf_lock);
+	/* Targets may have changed; zones new in this configuration were imported. */
+	daemon_notify_config(srv, old);
 	conf_unref(old);
 	ilnpdns_log_set_level(log_level_for(srv->conf));
 	log_notice("configuration reloaded from %s",
@@ -485,9 +540,19 @@ int daemon_main(const char *conf_path, bool foreground, int verbose)
 		log_err("out of memory");
 		goto out;
 	}
+	/* The NOTIFY sender lives on the main loop; every zone is announced at start. */
+	struct notify_opts nopts = {.first_retry_ms = NOTIFY_FIRST_RETRY_MS,
+	                            .max_retry_ms = NOTIFY_MAX_RETRY_MS,
+	                            .max_sends = NOTIFY_MAX_SENDS};
+	if (!(srv.notify = notify_new(srv.base, &nopts, notify_soa_from_store, srv.store))) {
+		log_err("cannot start the NOTIFY sender");
+		goto out;
+	}
+	daemon_notify_config(&srv, NULL);
 	/* The writer first, so that no worker ever sees an update it cannot hand on. */
-	if ((rc = writer_new(&srv.writer, srv.store, &srv.stats[srv.nstats - 1])) != 0 ||
-	    (rc = writer_start(srv.writer, writer_conf, &srv)) != 0) {
+	if ((rc = writer_new(&srv.writer, srv.store, &srv.stats[srv.nstats - 1])) == 0)
+		writer_set_commit_hook(srv.writer, on_commit, events_wanted, &srv);
+	if (rc != 0 || (rc = writer_start(srv.writer, writer_conf, &srv)) != 0) {
 		log_err("cannot start the update writer: %s", ilnpdns_strerror(rc));
 		goto out;
 	}
@@ -540,6 +605,8 @@ out:
 	if (srv.workers)
 		workers_close(&srv);
 	writer_free(srv.writer);
+	/* Nobody calls into it any more (writer and workers are gone). */
+	notify_free(srv.notify);
 	if (sig_term)
 		event_free(sig_term);
 	if (sig_int)

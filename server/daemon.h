@@ -5,8 +5,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+struct conf;
 struct server;
+struct writer_change;
 
 /*
  * Run ilnpdnsd after option parsing (main.c): conf_path is the YAML file,
@@ -34,6 +37,24 @@ void daemon_stop(struct server *srv);
  */
 int control_start(struct server *srv);
 void control_stop(struct server *srv);
+
+/*
+ * The change feed of `ilnpdns-ctl events` (control.c). Any thread (the
+ * writer's commit hook): wanted() is true while someone subscribes; publish()
+ * copies the change into a bounded queue the main loop drains to the
+ * subscribers, and never blocks (a full queue drops the subscribers, who
+ * would otherwise miss changes).
+ */
+bool control_events_wanted(void);
+void control_events_publish(const struct writer_change *ch);
+
+/*
+ * NOTIFY (daemon.c): give srv->notify the targets of every configured zone
+ * (zones no longer configured lose theirs), then NOTIFY each zone with its
+ * current serial. At start, after a reload and after a zone import.
+ */
+void daemon_notify_config(struct server *srv, const struct conf *old);
+void daemon_notify_zone(struct server *srv, const uint8_t *apex);
 
 /* Metrics listener (metrics.c): Prometheus text at /metrics, if configured. */
 int metrics_start(struct server *srv);

@@ -28,6 +28,7 @@ struct query_ctx {
 	struct ilnpdns_tsig_replay *replay;
 	uint64_t (*now)(void);
 	struct ilnpdns_tsig_state tsig_state;
+	struct query_handoff_info handoff;
 };
 
 /* What screening learned about the request. */
@@ -77,6 +78,11 @@ void query_ctx_set_tsig(struct query_ctx *ctx, ilnpdns_tsig_lookup_fn lookup, vo
 	ctx->lookup = lookup;
 	ctx->lookup_arg = arg;
 	ctx->replay = replay;
+}
+
+const struct query_handoff_info *query_ctx_handoff(const struct query_ctx *ctx)
+{
+	return &ctx->handoff;
 }
 
 void query_ctx_set_clock(struct query_ctx *ctx, uint64_t (*now)(void))
@@ -204,8 +210,11 @@ static int begin(struct query_ctx *ctx, const struct request *q, uint8_t *resp, 
 /* The RCODE decided before any lookup, or -1 when the question is to be answered. */
 static int screen(const struct request *q)
 {
+	if (ILNPDNS_OPCODE(q->flags) == ILNPDNS_OP_NOTIFY)
+		/* Good ones were handed to the caller (notify_answer()). */
+		return q->edns && q->version > 0 ? ILNPDNS_RCODE_BADVERS : ILNPDNS_RCODE_FORMERR;
 	if (ILNPDNS_OPCODE(q->flags) != ILNPDNS_OP_QUERY)
-		return ILNPDNS_RCODE_NOTIMP; /* NOTIFY/UPDATE: issues 3 and 4; RFC 8906 3.1.4 */
+		return ILNPDNS_RCODE_NOTIMP; /* RFC 8906 3.1.4 (UPDATE and NOTIFY go elsewhere) */
 	if (q->qdcount != 1 || q->formerr)
 		return ILNPDNS_RCODE_FORMERR; /* RFC 9619 for QDCOUNT */
 	if (q->edns && q->version > 0)
@@ -217,9 +226,11 @@ static int screen(const struct request *q)
 		return ILNPDNS_RCODE_FORMERR; /* meta types only in additional (RFC 6895 3.1) */
 	case ILNPDNS_T_AXFR:
 	case ILNPDNS_T_IXFR:
+		/* Class IN ones were handed to the caller (xfr.h). */
+		return q->qclass != ILNPDNS_C_IN ? ILNPDNS_RCODE_REFUSED : ILNPDNS_RCODE_NOTIMP;
 	case ILNPDNS_T_MAILA:
 	case ILNPDNS_T_MAILB:
-		return ILNPDNS_RCODE_NOTIMP; /* transfers: issue 4 */
+		return ILNPDNS_RCODE_NOTIMP;
 	default:
 		break;
 	}
@@ -306,6 +317,24 @@ size_t query_process(struct query_ctx *ctx, struct store_txn *txn, const uint8_t
 			q.formerr = true; /* malformed TSIG or Error != 0: FORMERR, unsigned */
 			break;
 		}
+	}
+	/* Transfers and NOTIFY are answered by the caller, after the TSIG
+	 * check (RFC 8945 5.2) and the screening that applies to any query. */
+	uint8_t opcode = (uint8_t)ILNPDNS_OPCODE(q.flags);
+	bool xfr = opcode == ILNPDNS_OP_QUERY && q.qdcount == 1 && !q.formerr &&
+	           (q.qtype == ILNPDNS_T_AXFR || q.qtype == ILNPDNS_T_IXFR) &&
+	           q.qclass == ILNPDNS_C_IN;
+	if ((xfr || (opcode == ILNPDNS_OP_NOTIFY && !q.formerr)) && !(q.edns && q.version > 0)) {
+		ctx->handoff = (struct query_handoff_info){
+		    .tctx = ctx->tsig,
+		    .tsig = st,
+		    .edns_payload = q.edns ? ctx->edns_size : 0,
+		    .edns_do = q.dnssec_ok,
+		    .udp_limit = limit,
+		    .now = st != NULL ? now : ctx->now(),
+		};
+		info->handoff = xfr ? QUERY_HANDOFF_XFR : QUERY_HANDOFF_NOTIFY;
+		return 0;
 	}
 	if (begin(ctx, &q, resp, limit, st) != 0)
 		goto drop;

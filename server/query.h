@@ -17,6 +17,13 @@ enum query_transport {
 	QUERY_TCP = 1,
 };
 
+/* Requests query_process() leaves to the caller (it returns 0, info->handoff says which). */
+enum query_handoff {
+	QUERY_HANDOFF_NONE = 0,
+	QUERY_HANDOFF_XFR,    /* AXFR/IXFR, class IN, one question (xfr.h) */
+	QUERY_HANDOFF_NOTIFY, /* opcode NOTIFY (notify_answer()) */
+};
+
 /* Per-response facts the caller counts (stats) or acts on. */
 struct query_info {
 	uint16_t qtype;
@@ -27,7 +34,25 @@ struct query_info {
 	bool edns;
 	bool tsig;           /* the request carried a TSIG that was checked */
 	uint16_t tsig_error; /* its TSIG error (BADSIG, BADKEY, BADTIME, BADTRUNC) or 0 */
+	uint8_t handoff;     /* enum query_handoff: not answered, the caller answers */
 };
+
+/*
+ * What a handed-off request needs, valid until the next query_process() on
+ * ctx: the TSIG context, the verified exchange state (NULL: unsigned), the
+ * EDNS payload to advertise (0: the request had no OPT), its DO bit, the
+ * UDP response limit and the TSIG clock reading.
+ */
+struct query_handoff_info {
+	struct ilnpdns_tsig_ctx *tctx;
+	struct ilnpdns_tsig_state *tsig;
+	uint16_t edns_payload;
+	bool edns_do;
+	size_t udp_limit;
+	uint64_t now;
+};
+struct query_ctx;
+const struct query_handoff_info *query_ctx_handoff(const struct query_ctx *ctx);
 
 /*
  * Per-worker scratch state (compression table, TSIG/HMAC contexts and the

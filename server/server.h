@@ -13,6 +13,7 @@
 struct conf;
 struct store;
 struct event_base;
+struct notify;
 struct worker;
 struct writer;
 
@@ -29,6 +30,8 @@ struct server {
 	struct worker **workers; /* query workers */
 	size_t nworkers;
 	struct writer *writer; /* the update writer thread (writer.h), or NULL */
+	/* NOTIFY sender and secondary status (notify.h), on the main loop, or NULL */
+	struct notify *notify;
 	/* nstats blocks: one per worker (indexed like workers), then the writer's */
 	struct stats *stats;
 	size_t nstats;

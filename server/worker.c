@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* worker.c -- query threads: one libevent loop each, UDP in recvmmsg batches, TCP per RFC 7766. */
 /* UPDATE requests are handed to the writer thread (writer.h); their TCP answers come back here. */
+/* AXFR/IXFR (xfr.h) and NOTIFY (notify.h) are answered here, after query_process()'s TSIG check. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -24,11 +26,14 @@
 #include "ilnpdns/error.h"
 #include "ilnpdns/log.h"
 #include "ilnpdns/wire.h"
+#include "notify.h"
 #include "query.h"
 #include "server.h"
 #include "stats.h"
 #include "store.h"
+#include "tsig_answer.h"
 #include "writer.h"
+#include "xfr.h"
 
 #define MSG_MAX       65535 /* a DNS message never exceeds this (2-octet TCP length) */
 #define UDP_BATCH     32    /* datagrams per recvmmsg/sendmmsg */
@@ -38,6 +43,7 @@
 #define UDP_RCVBUF    (1 << 20)
 #define SRC_TABLE_MAX (1u << 20)
 #define REPLAY_SLOTS  8192 /* signed queries remembered for the TSIG fudge window, all workers */
+#define XFR_BURST     8    /* transfer messages per wake-up before other connections get a turn */
 
 /* Room for either pktinfo form in one control message. */
 #define PKTINFO_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
@@ -84,6 +90,22 @@ struct tcp_conn {
 	bool dead;
 	struct writer_req *pend, *pend_tail; /* update answers waiting for out to drain */
 	struct tcp_conn *prev, *next;
+	/*
+	 * A transfer in progress: one more producer on the connection, fed as
+	 * the socket accepts (no further query is read until it ends). It has
+	 * its own read snapshot (RFC 5936 3: one version of the zone) and its
+	 * own reference to the configuration its TSIG key lives in.
+	 */
+	struct xfr *xfr;
+	struct store_txn *xfr_txn;
+	struct conf *xfr_conf;
+	uint8_t *xfr_req; /* the request, for a SERVFAIL if the transfer fails */
+	size_t xfr_reqlen;
+	struct ilnpdns_tsig_state xfr_tsig;
+	bool xfr_signed;
+	uint16_t xfr_payload;
+	uint8_t xfr_apex[ILNPDNS_DNAME_MAXLEN];
+	bool close_after; /* close once the output has drained (after a failed transfer) */
 };
 
 /*
@@ -381,6 +403,183 @@ static void udp_send(struct worker *w, struct udp_sock *u, unsigned m)
 	}
 }
 
+/* ---- transfers and NOTIFY (handed off by query_process()) ---- */
+
+static void peer_text(const struct sockaddr *sa, char *buf, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		port = ntohs(s4->sin_port);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		port = ntohs(s6->sin6_port);
+	}
+	snprintf(buf, cap, "%s#%u", a, port);
+}
+
+static const char *xfr_kind_text(enum xfr_kind k)
+{
+	switch (k) {
+	case XFR_AXFR:
+		return "AXFR";
+	case XFR_IXFR_CURRENT:
+		return "IXFR (client current)";
+	case XFR_IXFR_INCREMENTAL:
+		return "IXFR incremental";
+	case XFR_IXFR_FULL:
+		return "IXFR full";
+	case XFR_IXFR_UDP_SOA:
+		return "IXFR over UDP, SOA only";
+	}
+	return "?";
+}
+
+/* A data-free answer to a handed-off request, signed when it was. Returns its length or 0. */
+static size_t handoff_error(struct worker *w, const uint8_t *req, size_t len, int rcode,
+                            uint8_t *out, size_t cap, struct query_info *info)
+{
+	const struct query_handoff_info *h = query_ctx_handoff(w->qctx);
+	size_t outlen = 0;
+	if (tsig_answer_build(h->tctx, h->tsig, req, len, rcode, h->edns_payload, h->now, out, cap,
+	                      &outlen) != 0) {
+		info->dropped = true;
+		return 0;
+	}
+	info->rcode = (uint8_t)rcode;
+	return outlen;
+}
+
+static size_t handoff_notify(struct worker *w, const uint8_t *req, size_t len,
+                             const struct sockaddr *peer, uint8_t *out, size_t cap,
+                             struct query_info *info)
+{
+	const struct query_handoff_info *h = query_ctx_handoff(w->qctx);
+	char who[INET6_ADDRSTRLEN + 8];
+	size_t outlen = 0;
+	int rcode = 0;
+	peer_text(peer, who, sizeof(who));
+	if (notify_answer(w->txn, h->tctx, h->tsig, req, len, h->edns_payload, who, h->now, out,
+	                  cap, &outlen, &rcode) != 0) {
+		info->dropped = true;
+		return 0;
+	}
+	info->rcode = (uint8_t)rcode;
+	return outlen;
+}
+
+/*
+ * The checks before a transfer: the request parses (FORMERR), the zone is
+ * configured and its allow-transfer admits the client and its key (REFUSED;
+ * RFC 5936 5), the zone is in the store (NOTAUTH). Returns -1 to go on
+ * (*zone set from txn), else the RCODE to answer with.
+ */
+static int xfr_check(struct worker *w, struct store_txn *txn, const uint8_t *req, size_t len,
+                     const struct sockaddr *peer, struct xfr_request *xr, struct store_zone *zone)
+{
+	const struct query_handoff_info *h = query_ctx_handoff(w->qctx);
+	if (xfr_parse_request(req, len, xr) != 0)
+		return ILNPDNS_RCODE_FORMERR;
+	const struct conf_zone *cz = conf_zone_find(w->conf, xr->qname);
+	int rc = store_zone_get(txn, xr->qname, zone);
+	if (cz == NULL)
+		return rc == 0 ? ILNPDNS_RCODE_REFUSED : ILNPDNS_RCODE_NOTAUTH;
+	if (!conf_transfer_allowed(cz, peer, h->tsig ? h->tsig->key_name : NULL))
+		return ILNPDNS_RCODE_REFUSED;
+	if (rc == ILNPDNS_ENOENT)
+		return ILNPDNS_RCODE_NOTAUTH;
+	return rc == 0 ? -1 : ILNPDNS_RCODE_SERVFAIL;
+}
+
+static void xfr_log(const struct xfr *it, const struct xfr_request *xr, const struct sockaddr *peer,
+                    const struct ilnpdns_tsig_state *tsig, bool udp)
+{
+	char zone[4 * ILNPDNS_DNAME_MAXLEN + 1], who[INET6_ADDRSTRLEN + 8],
+	    key[4 * ILNPDNS_DNAME_MAXLEN + 8] = "unsigned";
+	uint64_t msgs, rrs;
+	if (ilnpdns_dname_to_str(xr->qname, zone, sizeof(zone)) < 0)
+		snprintf(zone, sizeof(zone), "?");
+	if (tsig) {
+		char k[4 * ILNPDNS_DNAME_MAXLEN + 1];
+		if (ilnpdns_dname_to_str(tsig->key_name, k, sizeof(k)) < 0)
+			snprintf(k, sizeof(k), "?");
+		snprintf(key, sizeof(key), "key %s", k);
+	}
+	peer_text(peer, who, sizeof(who));
+	xfr_counts(it, &msgs, &rrs);
+	log_notice("xfr %s to %s %s%s: %s, serial %u, %llu messages, %llu RRs", zone, who, key,
+	           udp ? " udp" : "", xfr_kind_text(xfr_kind(it)), xfr_serial(it),
+	           (unsigned long long)msgs, (unsigned long long)rrs);
+}
+
+/*
+ * UDP: IXFR answers when it fits, else with the SOA only so that the client
+ * retries over TCP (RFC 1995 2); AXFR is not defined over UDP (RFC 5936
+ * 4.2): an allowed client gets an empty TC=1 answer and comes back on TCP.
+ */
+static size_t udp_xfr(struct worker *w, const uint8_t *req, size_t len, const struct sockaddr *peer,
+                      uint8_t *out, size_t cap, struct query_info *info)
+{
+	const struct query_handoff_info *h = query_ctx_handoff(w->qctx);
+	struct xfr_request xr;
+	struct store_zone zone;
+	int rcode = xfr_check(w, w->txn, req, len, peer, &xr, &zone);
+	if (rcode >= 0)
+		return handoff_error(w, req, len, rcode, out, h->udp_limit, info);
+	if (xr.qtype == ILNPDNS_T_AXFR) {
+		size_t outlen = 0;
+		if (tsig_answer_build(h->tctx, NULL, req, len, ILNPDNS_RCODE_NOERROR,
+		                      h->edns_payload, h->now, out, h->udp_limit, &outlen) != 0) {
+			info->dropped = true;
+			return 0;
+		}
+		ilnpdns_put16(out + 2, ilnpdns_get16(out + 2) | ILNPDNS_FLAG_TC);
+		if (h->tsig &&
+		    ilnpdns_tsig_sign_answer(h->tctx, h->tsig, out, &outlen, cap, h->now)) {
+			info->dropped = true;
+			return 0;
+		}
+		info->truncated = true;
+		return outlen;
+	}
+	struct xfr_opts opts = {.udp_size = h->udp_limit,
+	                        .edns_payload = h->edns_payload,
+	                        .edns_do = h->edns_do,
+	                        .now = h->now};
+	struct xfr *it = NULL;
+	size_t outlen = 0;
+	int rc = xfr_begin(&it, w->txn, &zone, &xr, h->tctx, h->tsig, &opts);
+	if (rc == 0)
+		rc = xfr_next(it, out, h->udp_limit, &outlen);
+	if (rc < 0) {
+		if (complain_ok(w))
+			log_warnx("worker %u: IXFR over UDP failed: %s", w->idx,
+			          ilnpdns_strerror(rc));
+		xfr_end(it);
+		return handoff_error(w, req, len, ILNPDNS_RCODE_SERVFAIL, out, h->udp_limit, info);
+	}
+	xfr_log(it, &xr, peer, h->tsig, true);
+	if (xfr_kind(it) != XFR_IXFR_UDP_SOA && w->srv->notify)
+		notify_xfr_done(w->srv->notify, zone.apex, peer, xfr_serial(it));
+	xfr_end(it);
+	info->rcode = ILNPDNS_RCODE_NOERROR;
+	return outlen;
+}
+
+/* A request query_process() left to us, over UDP. */
+static size_t udp_handoff(struct worker *w, const uint8_t *req, size_t len,
+                          const struct sockaddr *peer, uint8_t *out, size_t cap,
+                          struct query_info *info)
+{
+	const struct query_handoff_info *h = query_ctx_handoff(w->qctx);
+	if (info->handoff == QUERY_HANDOFF_NOTIFY)
+		return handoff_notify(w, req, len, peer, out, h->udp_limit, info);
+	return udp_xfr(w, req, len, peer, out, cap, info);
+}
+
 /* ---- UPDATE: hand over to the writer ---- */
 
 _Static_assert(PKTINFO_SPACE <= WRITER_CTL_MAX, "writer_req.ctl holds a pktinfo");
@@ -489,6 +688,11 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 			                           w->rmsg[i].msg_len, QUERY_UDP,
 			                           (const struct sockaddr *)&w->from[i],
 			                           w->sbuf + (size_t)m * MSG_MAX, MSG_MAX, &info);
+			if (info.handoff)
+				len = udp_handoff(w, w->rbuf + (size_t)i * MSG_MAX,
+				                  w->rmsg[i].msg_len,
+				                  (const struct sockaddr *)&w->from[i],
+				                  w->sbuf + (size_t)m * MSG_MAX, MSG_MAX, &info);
 			stats_count(w->stats, QUERY_UDP, &info);
 			if (len == 0)
 				continue;
@@ -526,6 +730,21 @@ static void conn_drop_pending(struct tcp_conn *c)
 	c->pend_tail = NULL;
 }
 
+/* Forget the connection's transfer, if any: iterator, snapshot, configuration. */
+static void conn_xfr_end(struct tcp_conn *c)
+{
+	if (c->xfr)
+		xfr_end(c->xfr);
+	if (c->xfr_txn)
+		store_txn_abort(c->xfr_txn);
+	conf_unref(c->xfr_conf);
+	free(c->xfr_req);
+	c->xfr = NULL;
+	c->xfr_txn = NULL;
+	c->xfr_conf = NULL;
+	c->xfr_req = NULL;
+}
+
 /*
  * Close the socket and forget the connection. The struct itself stays while
  * updates of it are at the writer (refs): their answers come back to
@@ -546,6 +765,7 @@ static void conn_close(struct tcp_conn *c)
 	close(c->fd);
 	free(c->in);
 	free(c->out);
+	conn_xfr_end(c);
 	conn_drop_pending(c);
 	c->dead = true;
 	if (c->refs == 0)
@@ -628,7 +848,8 @@ static int conn_send_answer(struct tcp_conn *c, const struct writer_req *r)
 /* Send the update answers that waited for the output buffer to drain. */
 static int conn_send_pending(struct tcp_conn *c)
 {
-	while (c->pend && c->outlen == 0) {
+	/* Not between the messages of a transfer: they follow each other. */
+	while (c->pend && c->outlen == 0 && !c->xfr) {
 		struct writer_req *r = c->pend;
 		c->pend = r->next;
 		if (!c->pend)
@@ -649,6 +870,111 @@ static int conn_send_pending(struct tcp_conn *c)
  */
 static int tcp_update(struct tcp_conn *c, const uint8_t *msg, size_t len);
 
+/* Frame the message at tbuf + 2 and send it. */
+static int conn_send_tbuf(struct tcp_conn *c, size_t len)
+{
+	uint8_t *t = c->w->tbuf;
+	t[0] = (uint8_t)(len >> 8);
+	t[1] = (uint8_t)len;
+	return conn_send(c, t, 2 + len);
+}
+
+/*
+ * Produce transfer messages while the socket takes them, at most XFR_BURST
+ * per call so that one transfer does not hold the worker's other
+ * connections. A failure mid-way is answered SERVFAIL and the connection
+ * closed after it (RFC 5936 2.2: no way to resume). Returns -1 when the
+ * connection must close now.
+ */
+static int conn_xfr_pump(struct tcp_conn *c)
+{
+	struct worker *w = c->w;
+	for (int k = 0; k < XFR_BURST && c->xfr && c->outlen == 0; k++) {
+		size_t len = 0;
+		int r = xfr_next(c->xfr, w->tbuf + 2, MSG_MAX, &len);
+		if (r < 0) {
+			char who[INET6_ADDRSTRLEN + 8];
+			peer_text((const struct sockaddr *)&c->peer, who, sizeof(who));
+			log_warnx("xfr to %s failed: %s", who, ilnpdns_strerror(r));
+			const struct query_handoff_info *h = query_ctx_handoff(w->qctx);
+			len = 0;
+			int rc = tsig_answer_build(h->tctx, c->xfr_signed ? &c->xfr_tsig : NULL,
+			                           c->xfr_req, c->xfr_reqlen,
+			                           ILNPDNS_RCODE_SERVFAIL, c->xfr_payload,
+			                           ilnpdns_tsig_now(), w->tbuf + 2, MSG_MAX, &len);
+			conn_xfr_end(c);
+			c->close_after = true;
+			if (rc != 0 || conn_send_tbuf(c, len) != 0)
+				return -1;
+			return 0;
+		}
+		if (conn_send_tbuf(c, len) != 0)
+			return -1;
+		if (r == 0) {
+			struct xfr_request xr;
+			xfr_parse_request(c->xfr_req, c->xfr_reqlen, &xr);
+			xfr_log(c->xfr, &xr, (const struct sockaddr *)&c->peer,
+			        c->xfr_signed ? &c->xfr_tsig : NULL, false);
+			if (w->srv->notify)
+				notify_xfr_done(w->srv->notify, c->xfr_apex,
+				                (const struct sockaddr *)&c->peer,
+				                xfr_serial(c->xfr));
+			conn_xfr_end(c);
+		}
+	}
+	return 0;
+}
+
+/*
+ * An AXFR/IXFR over TCP: the checks, then a transfer with its own snapshot
+ * (not the worker's, which is reset per batch). Error answers are written
+ * at once. Returns -1 when the connection must close.
+ */
+static int conn_xfr_start(struct tcp_conn *c, const uint8_t *req, size_t len)
+{
+	struct worker *w = c->w;
+	const struct query_handoff_info *h = query_ctx_handoff(w->qctx);
+	struct query_info info = {.handoff = QUERY_HANDOFF_XFR, .tsig = h->tsig != NULL};
+	struct xfr_request xr = {0};
+	struct store_zone zone;
+	size_t outlen;
+	int rc = store_txn_begin(w->srv->store, false, &c->xfr_txn);
+	int rcode =
+	    rc ? ILNPDNS_RCODE_SERVFAIL
+	       : xfr_check(w, c->xfr_txn, req, len, (const struct sockaddr *)&c->peer, &xr, &zone);
+	info.qtype = xr.qtype;
+	if (rcode < 0) {
+		struct xfr_opts opts = {.edns_payload = h->edns_payload, .edns_do = h->edns_do};
+		c->xfr_conf = conf_ref(w->conf); /* the TSIG key lives in it */
+		c->xfr_req = malloc(len);
+		if (c->xfr_req == NULL)
+			rc = ILNPDNS_ENOMEM;
+		if (rc == 0) {
+			memcpy(c->xfr_req, req, len);
+			c->xfr_reqlen = len;
+			c->xfr_signed = h->tsig != NULL;
+			if (h->tsig)
+				c->xfr_tsig = *h->tsig;
+			c->xfr_payload = h->edns_payload;
+			memcpy(c->xfr_apex, zone.apex, zone.apex_len);
+			rc = xfr_begin(&c->xfr, c->xfr_txn, &zone, &xr, h->tctx, h->tsig, &opts);
+		}
+		if (rc == 0) {
+			info.rcode = ILNPDNS_RCODE_NOERROR;
+			stats_count(w->stats, QUERY_TCP, &info);
+			return conn_xfr_pump(c);
+		}
+		log_warnx("worker %u: cannot start a transfer: %s", w->idx, ilnpdns_strerror(rc));
+		rcode = ILNPDNS_RCODE_SERVFAIL;
+	}
+	conn_xfr_end(c);
+	outlen = handoff_error(w, req, len, rcode, w->tbuf + 2, MSG_MAX, &info);
+	stats_count(w->stats, QUERY_TCP, &info);
+	if (outlen == 0)
+		return 0;
+	return conn_send_tbuf(c, outlen);
+}
+
 /*
  * Answer every complete message in the input buffer, in order (RFC 7766
  * 6.2.1.1: pipelined queries on one connection), then decide what to wait
@@ -660,9 +986,13 @@ static int conn_process(struct tcp_conn *c)
 	size_t pos = 0;
 	bool snap = false;
 
+	if (conn_xfr_pump(c) != 0)
+		goto fail;
 	if (conn_send_pending(c) != 0)
 		goto fail;
-	while (c->outlen == 0 && c->inlen - pos >= 2) {
+	if (c->close_after && c->outlen == 0)
+		goto fail;
+	while (c->outlen == 0 && !c->xfr && !c->close_after && c->inlen - pos >= 2) {
 		size_t mlen = ((size_t)c->in[pos] << 8) | c->in[pos + 1];
 		if (c->inlen - pos < 2 + mlen)
 			break;
@@ -679,6 +1009,17 @@ static int conn_process(struct tcp_conn *c)
 		size_t len =
 		    query_process(w->qctx, w->txn, c->in + pos + 2, mlen, QUERY_TCP,
 		                  (const struct sockaddr *)&c->peer, w->tbuf + 2, MSG_MAX, &info);
+		if (info.handoff == QUERY_HANDOFF_XFR) {
+			int rc = conn_xfr_start(c, c->in + pos + 2, mlen);
+			pos += 2 + mlen;
+			if (rc != 0)
+				goto fail;
+			continue;
+		}
+		if (info.handoff == QUERY_HANDOFF_NOTIFY)
+			len = handoff_notify(w, c->in + pos + 2, mlen,
+			                     (const struct sockaddr *)&c->peer, w->tbuf + 2,
+			                     MSG_MAX, &info);
 		stats_count(w->stats, QUERY_TCP, &info);
 		pos += 2 + mlen;
 		if (len == 0)
@@ -708,8 +1049,13 @@ static int conn_process(struct tcp_conn *c)
 		}
 	}
 
-	if (c->outlen)
+	/* A transfer that paused with the socket still writable comes back at once. */
+	if (c->outlen || c->xfr)
 		return conn_arm(c, EV_WRITE) == 0 ? 0 : (conn_close(c), -1);
+	if (c->close_after) {
+		conn_close(c);
+		return -1;
+	}
 	if (c->eof) {
 		if (c->refs || c->pend) {
 			/* Update answers are still to come: wait for them with
@@ -1008,7 +1354,8 @@ static int listen_probe(const struct conf_addr *a, int type)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 && errno == EADDRINUSE) {
 		rc = -EADDRINUSE;
-		log_warnx("listen %s %s: address already in use by another process", a->text, proto);
+		log_warnx("listen %s %s: address already in use by another process", a->text,
+		          proto);
 	}
 	close(fd);
 	return rc;

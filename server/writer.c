@@ -60,6 +60,26 @@ struct writer {
 	bool thread_started;
 	struct conf *(*conf_get)(void *arg);
 	void *conf_arg;
+
+	/* After a durable commit (writer_set_commit_hook()). */
+	void (*hook)(const struct writer_change *ch, void *arg);
+	bool (*want_rrs)(void *arg);
+	void *hook_arg;
+	/* Where the last journal entry of a zone was, so finding the newest
+	 * one does not walk the whole journal (any earlier start is correct). */
+	struct {
+		uint32_t zone_id;
+		uint64_t seq;
+	} jcache[16];
+};
+
+/* One update's committed change, held until the batch commit is durable. */
+struct change {
+	bool changed;
+	uint8_t apex[ILNPDNS_DNAME_MAXLEN];
+	uint32_t old_serial, new_serial, removed, added;
+	uint8_t *rrs; /* malloc'd copy of the journal entry's RRs, or NULL */
+	size_t rrs_len;
 };
 
 /* What the writer reads from a request before deciding anything. */
@@ -209,6 +229,14 @@ void writer_free(struct writer *w)
 	ilnpdns_sig0_ctx_free(w->sig0);
 	free(w->fails);
 	free(w);
+}
+
+void writer_set_commit_hook(struct writer *w, void (*fn)(const struct writer_change *ch, void *arg),
+                            bool (*want_rrs)(void *arg), void *arg)
+{
+	w->hook = fn;
+	w->want_rrs = want_rrs;
+	w->hook_arg = arg;
 }
 
 void writer_set_clock(struct writer *w, uint64_t (*fn)(void *arg), void *arg)
@@ -414,10 +442,64 @@ static int authenticate(struct writer *w, const struct conf *conf, struct store_
 	return -1;
 }
 
+/* ---- the journal ---- */
+
+struct last_entry {
+	struct store_journal_entry e;
+	bool found;
+};
+
+static int keep_last(const struct store_journal_entry *e, void *arg)
+{
+	struct last_entry *l = arg;
+	l->e = *e;
+	l->found = true;
+	return 0;
+}
+
+/* Copy the newest journal entry of the zone (the one this update wrote). */
+static int capture_entry(struct writer *w, struct store_txn *txn, const struct store_zone *zone,
+                         struct change *ch)
+{
+	struct last_entry l = {.found = false};
+	size_t slot = zone->id % (sizeof(w->jcache) / sizeof(w->jcache[0]));
+	uint64_t from = w->jcache[slot].zone_id == zone->id ? w->jcache[slot].seq : 0;
+	int rc = store_journal_foreach(txn, zone, from, keep_last, &l);
+	if (rc == 0 && !l.found && from > 0) /* the journal restarted (re-import) */
+		rc = store_journal_foreach(txn, zone, 0, keep_last, &l);
+	if (rc || !l.found)
+		return rc;
+	w->jcache[slot].zone_id = zone->id;
+	w->jcache[slot].seq = l.e.seq;
+	if ((ch->rrs = malloc(l.e.rrs_len ? l.e.rrs_len : 1)) == NULL)
+		return ILNPDNS_ENOMEM;
+	memcpy(ch->rrs, l.e.rrs, l.e.rrs_len);
+	ch->rrs_len = l.e.rrs_len;
+	return 0;
+}
+
+/*
+ * The update wrote a journal entry: make room under journal-max-entries in
+ * the same transaction (the oldest entries go), and copy the entry for the
+ * change feed when asked.
+ */
+static int journal_after(struct writer *w, struct store_txn *txn, const struct conf_zone *z,
+                         struct change *ch)
+{
+	struct store_zone zone;
+	size_t dropped = 0;
+	int rc = store_zone_get(txn, z->apex, &zone);
+	if (rc == 0)
+		rc = store_journal_trim(txn, &zone, z->journal_max_entries, &dropped);
+	if (rc == 0 && ch)
+		rc = capture_entry(w, txn, &zone, ch);
+	return rc;
+}
+
 /* ---- one update ---- */
 
 static void process_one(struct writer *w, const struct conf *conf, struct store_txn *txn,
-                        struct writer_req *r, uint64_t now)
+                        struct writer_req *r, uint64_t now, struct change *ch, bool capture)
 {
 	struct req_scan sc;
 	size_t cut;
@@ -452,6 +534,8 @@ static void process_one(struct writer *w, const struct conf *conf, struct store_
 	int rc = store_txn_begin_nested(txn, &child);
 	if (rc == 0) {
 		rc = update_process(child, r->msg, cut, adcount, &opts, &res);
+		if (rc == 0 && res.rcode == ILNPDNS_RCODE_NOERROR && res.changed)
+			rc = journal_after(w, child, z, capture ? ch : NULL);
 		if (rc == 0 && res.rcode == ILNPDNS_RCODE_NOERROR)
 			rc = store_txn_commit(child); /* into the parent: all or nothing */
 		else
@@ -466,6 +550,14 @@ static void process_one(struct writer *w, const struct conf *conf, struct store_
 	finish(r, res.rcode, res.why);
 	r->changed = res.rcode == ILNPDNS_RCODE_NOERROR && res.changed;
 	r->new_serial = res.new_serial;
+	if (r->changed) {
+		ch->changed = true;
+		memcpy(ch->apex, z->apex, ilnpdns_dname_len(z->apex));
+		ch->old_serial = res.old_serial;
+		ch->new_serial = res.new_serial;
+		ch->removed = res.removed;
+		ch->added = res.added;
+	}
 }
 
 /* ---- answers ---- */
@@ -551,7 +643,9 @@ int writer_process_batch(struct writer *w, const struct conf *conf, struct write
 	uint64_t now = w->now(w->now_arg);
 	struct store_txn *txn = NULL;
 	bool changed = false;
-	int rc = store_txn_begin(w->store, true, &txn);
+	bool capture = w->hook && w->want_rrs && w->want_rrs(w->hook_arg);
+	struct change *chs = calloc(n ? n : 1, sizeof(*chs));
+	int rc = chs ? store_txn_begin(w->store, true, &txn) : ILNPDNS_ENOMEM;
 	if (rc)
 		log_err("update: cannot begin a write transaction: %s", ilnpdns_strerror(rc));
 
@@ -570,7 +664,7 @@ int writer_process_batch(struct writer *w, const struct conf *conf, struct write
 			finish(r, ILNPDNS_RCODE_SERVFAIL, "store failure");
 			continue;
 		}
-		process_one(w, conf, txn, r, now);
+		process_one(w, conf, txn, r, now, &chs[i], capture);
 		changed |= r->changed;
 	}
 	if (rc == 0) {
@@ -601,6 +695,23 @@ int writer_process_batch(struct writer *w, const struct conf *conf, struct write
 		stats_count_update(w->stats, r->transport, r->rcode, sc.edns);
 		log_update(r);
 	}
+	/* Durable now: secondaries may be told (RFC 1996 4), the feed may see it. */
+	for (size_t i = 0; chs && i < n; i++) {
+		if (rc == 0 && w->hook && chs[i].changed) {
+			struct writer_change wc = {
+			    .apex = chs[i].apex,
+			    .old_serial = chs[i].old_serial,
+			    .new_serial = chs[i].new_serial,
+			    .removed = chs[i].removed,
+			    .added = chs[i].added,
+			    .rrs = chs[i].rrs,
+			    .rrs_len = chs[i].rrs_len,
+			};
+			w->hook(&wc, w->hook_arg);
+		}
+		free(chs[i].rrs);
+	}
+	free(chs);
 	return rc;
 }
 

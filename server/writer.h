@@ -150,6 +150,25 @@ int writer_submit(struct writer *w, struct writer_req *req);
  */
 void writer_stop(struct writer *w);
 
+/* A committed change, as the commit hook sees it (NOTIFY, the change feed). */
+struct writer_change {
+	const uint8_t *apex; /* the zone, wire form */
+	uint32_t old_serial, new_serial;
+	uint32_t removed, added; /* RRs of the journal entry, SOAs included */
+	const uint8_t *rrs;      /* the entry's RRs (store.h journal form), or NULL */
+	size_t rrs_len;
+};
+
+/*
+ * fn runs on the writer thread once per update that changed a zone, after
+ * the batch's commit is durable, in commit order. want_rrs (may be NULL) is
+ * asked once per batch: true makes the writer copy each change's journal
+ * entry for fn (the change feed has subscribers); otherwise rrs is NULL.
+ * Set before writer_start().
+ */
+void writer_set_commit_hook(struct writer *w, void (*fn)(const struct writer_change *ch, void *arg),
+                            bool (*want_rrs)(void *arg), void *arg);
+
 /*
  * Process reqs[0..n) as one group commit under conf and build their answers
  * (req->rcode, req->ans); reply callbacks are not called. Returns 0, or the

@@ -1055,6 +1055,9 @@ static int write_zone(struct loader *ld, struct store *st, uint32_t ilnp_ttl,
 	}
 	if ((rc = store_zone_set_serial(txn, &zone, ld->serial)))
 		goto fail;
+	/* The old journal no longer leads to this content: IXFR must fall back to a full zone. */
+	if ((rc = store_journal_trim(txn, &zone, 0, NULL)))
+		goto fail;
 	free(buf);
 	if ((rc = store_txn_commit(txn)))
 		return fail(ld, rc, name, 0, "commit failed: %s", ilnpdns_strerror(rc));
@@ -1098,7 +1101,8 @@ static int load(struct store *st, const uint8_t *apex, FILE *in, const char *nam
 
 	rc = load_file(&ld, in, name, dir, apex, NULL);
 	if (rc == 0) {
-		qsort_r(ld.recs, ld.nrecs, sizeof(*ld.recs), rec_cmp, ld.arena);
+		if (ld.nrecs > 1) /* qsort_r(NULL, 0, ...) is undefined (UBSan, fuzz_zoneload) */
+			qsort_r(ld.recs, ld.nrecs, sizeof(*ld.recs), rec_cmp, ld.arena);
 		rc = check_records(&ld, name);
 	}
 	if (rc == 0)

@@ -92,6 +92,7 @@ struct yconf_name {
 #define YCONF_REQUIRED 0x1 /* the key must be present in its map */
 #define YCONF_MARK     0x2 /* set the bool at mark_offset when the key is present */
 #define YCONF_LINE     0x4 /* store the value's 1-based line in the unsigned at line_offset */
+#define YCONF_ITEM_VALUE 0x8 /* LIST: an item may be one value instead of a map; it sets sub[0] */
 
 struct yconf_key {
 	const char *key; /* NULL ends the schema */

@@ -20,9 +20,12 @@
 #include "ilnpdns/keys.h"
 #include "ilnpdns/tsig.h"
 #include "ilnpdns/wire.h"
+#include "bench_echo.h"
 #include "bench_msg.h"
 #include "bench_net.h"
+#include "bench_query.h"
 #include "bench_stats.h"
+#include "bench_table6.h"
 #include "policy.h"
 #include "store.h"
 #include "update.h"
@@ -387,6 +390,280 @@ static void test_percentiles(void **state)
 	bench_samples_free(&s);
 }
 
+/* ---- query files, EDNS queries, the responder's answers ---- */
+
+static void test_type_from_str(void **state)
+{
+	(void)state;
+	uint16_t t = 0;
+	assert_int_equal(bench_msg_type_from_str("L64", &t), 0);
+	assert_int_equal(t, ILNPDNS_T_L64);
+	assert_int_equal(bench_msg_type_from_str("nid", &t), 0);
+	assert_int_equal(t, ILNPDNS_T_NID);
+	assert_int_equal(bench_msg_type_from_str("Lp", &t), 0);
+	assert_int_equal(t, ILNPDNS_T_LP);
+	assert_int_equal(bench_msg_type_from_str("AAAA", &t), 0);
+	assert_int_equal(t, ILNPDNS_T_AAAA);
+	assert_int_equal(bench_msg_type_from_str("TYPE65534", &t), 0);
+	assert_int_equal(t, 65534);
+	static const char *const bad[] = {"", "L65", "TYPE", "TYPE65536", "TYPE-1", "TYPE1x", "A "};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(bench_msg_type_from_str(bad[i], &t), ILNPDNS_ESYNTAX);
+}
+
+static void test_parse_qline(void **state)
+{
+	(void)state;
+	uint8_t name[ILNPDNS_DNAME_MAXLEN], want[ILNPDNS_DNAME_MAXLEN];
+	uint16_t t = 0;
+	char longlabel[80];
+
+	wname("h7.example.ilnp.", want);
+	assert_int_equal(bench_msg_parse_qline("  h7.example.ilnp NID\n", name, &t), 1);
+	assert_int_equal(t, ILNPDNS_T_NID);
+	assert_memory_equal(name, want, ilnpdns_dname_len(want));
+	assert_int_equal(bench_msg_parse_qline("h7.example.ilnp.\tL64", name, &t), 1);
+	assert_int_equal(t, ILNPDNS_T_L64);
+	assert_int_equal(bench_msg_parse_qline("\n", name, &t), 0);
+	assert_int_equal(bench_msg_parse_qline("# a comment", name, &t), 0);
+	assert_int_equal(bench_msg_parse_qline("; also", name, &t), 0);
+	assert_int_equal(bench_msg_parse_qline("h7.example.ilnp.", name, &t), ILNPDNS_ESYNTAX);
+	assert_int_equal(bench_msg_parse_qline("h7.example. L64 extra", name, &t), ILNPDNS_ESYNTAX);
+	assert_int_equal(bench_msg_parse_qline("h7.example. BOGUS", name, &t), ILNPDNS_ESYNTAX);
+	memset(longlabel, 'a', 70);
+	strcpy(longlabel + 70, ". A");
+	assert_true(bench_msg_parse_qline(longlabel, name, &t) < 0);
+}
+
+static void test_query_edns(void **state)
+{
+	(void)state;
+	uint8_t msg[BENCH_QUERY_MAX], owner[ILNPDNS_DNAME_MAXLEN];
+	ldns_pkt *pkt = NULL;
+	wname(OWNER, owner);
+	int len = bench_msg_query_edns(msg, sizeof(msg), 77, owner, ILNPDNS_T_AAAA, 1232);
+	assert_int_equal(len, 12 + (int)ilnpdns_dname_len(owner) + 4 + 11);
+	assert_int_equal(ldns_wire2pkt(&pkt, msg, (size_t)len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_id(pkt), 77);
+	assert_true(ldns_pkt_edns(pkt));
+	assert_int_equal(ldns_pkt_edns_udp_size(pkt), 1232);
+	assert_int_equal(ldns_pkt_edns_version(pkt), 0);
+	assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(pkt), 0)),
+	                 LDNS_RR_TYPE_AAAA);
+	ldns_pkt_free(pkt);
+	/* 0: no OPT at all, as bench_msg_query(). */
+	assert_int_equal(bench_msg_query_edns(msg, sizeof(msg), 77, owner, ILNPDNS_T_AAAA, 0),
+	                 len - 11);
+	assert_int_equal(ilnpdns_get16(msg + 10), 0);
+	assert_int_equal(bench_msg_query_edns(msg, (size_t)len - 1, 1, owner, ILNPDNS_T_A, 1232),
+	                 ILNPDNS_ETRUNC);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_qset_load(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_bench_qset.XXXXXX", err[256];
+	struct bench_qset qs;
+	ldns_pkt *pkt = NULL;
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+
+	write_file(path, "# queries\nh1.example.ilnp. L64\n\nh2.example.ilnp NID\nx.example. LP\n");
+	assert_int_equal(bench_qset_load(&qs, path, 0, err, sizeof(err)), 0);
+	assert_int_equal(qs.n, 3);
+	static const ldns_rr_type types[3] = {LDNS_RR_TYPE_L64, LDNS_RR_TYPE_NID, LDNS_RR_TYPE_LP};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(ldns_wire2pkt(&pkt, qs.wire + qs.off[i], qs.len[i]),
+		                 LDNS_STATUS_OK);
+		assert_int_equal(ldns_pkt_id(pkt), 0);
+		assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(pkt), 0)),
+		                 types[i]);
+		assert_false(ldns_pkt_edns(pkt));
+		ldns_pkt_free(pkt);
+	}
+	bench_qset_free(&qs);
+	assert_null(qs.wire);
+
+	/* With EDNS every message carries the OPT RR. */
+	assert_int_equal(bench_qset_load(&qs, path, 4096, err, sizeof(err)), 0);
+	assert_int_equal(ldns_wire2pkt(&pkt, qs.wire + qs.off[2], qs.len[2]), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_edns_udp_size(pkt), 4096);
+	ldns_pkt_free(pkt);
+	bench_qset_free(&qs);
+
+	/* A bad line names itself; no query at all is an error too. */
+	write_file(path, "h1.example.ilnp. L64\nh2.example.ilnp. L99\n");
+	assert_int_equal(bench_qset_load(&qs, path, 0, err, sizeof(err)), ILNPDNS_ESYNTAX);
+	assert_non_null(strstr(err, ":2:"));
+	assert_int_equal(qs.n, 0);
+	write_file(path, "# nothing\n");
+	assert_int_equal(bench_qset_load(&qs, path, 0, err, sizeof(err)), ILNPDNS_ESYNTAX);
+	unlink(path);
+	assert_int_equal(bench_qset_load(&qs, path, 0, err, sizeof(err)), ILNPDNS_EIO);
+}
+
+static void test_echo_answer(void **state)
+{
+	(void)state;
+	uint8_t q[512], a[512], owner[ILNPDNS_DNAME_MAXLEN];
+	ldns_pkt *pkt = NULL;
+	wname(OWNER, owner);
+
+	/* L64 with EDNS: a NOERROR answer, AA, the question kept, one L64 RR
+	 * (TTL 0) owned by the qname, the OPT gone. */
+	int qlen = bench_msg_query_edns(q, sizeof(q), 4242, owner, ILNPDNS_T_L64, 1232);
+	memcpy(a, q, (size_t)qlen);
+	int alen = bench_msg_echo_answer(a, (size_t)qlen, sizeof(a));
+	assert_true(alen > qlen - 11);
+	assert_int_equal(ldns_wire2pkt(&pkt, a, (size_t)alen), LDNS_STATUS_OK);
+	assert_true(ldns_pkt_qr(pkt));
+	assert_true(ldns_pkt_aa(pkt));
+	assert_int_equal(ldns_pkt_get_rcode(pkt), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_id(pkt), 4242);
+	assert_int_equal(ldns_pkt_ancount(pkt), 1);
+	assert_int_equal(ldns_pkt_arcount(pkt), 0);
+	char *rr = rr_str(ldns_pkt_answer(pkt), 0);
+	assert_string_equal(rr, OWNER "\t0\tIN\tL64\t10 2001:0db8:0000:0001\n");
+	free(rr);
+	ldns_pkt_free(pkt);
+	/* It answers the query; with another question it would not. */
+	assert_int_equal(bench_msg_answers(a, (size_t)alen, q, (size_t)qlen), 1);
+	memcpy(a, q, (size_t)qlen);
+	alen = bench_msg_echo_answer(a, (size_t)qlen, sizeof(a));
+	a[ILNPDNS_HDR_LEN + 1] ^= 1; /* "u7" becomes "t7" */
+	assert_int_equal(bench_msg_answers(a, (size_t)alen, q, (size_t)qlen), 0);
+	/* A query is not its own answer (QR clear). */
+	assert_int_equal(bench_msg_answers(q, (size_t)qlen, q, (size_t)qlen), 0);
+
+	/* MX: NOERROR without an answer RR. */
+	qlen = bench_msg_query(q, sizeof(q), 1, owner, ILNPDNS_T_MX);
+	alen = bench_msg_echo_answer(q, (size_t)qlen, sizeof(q));
+	assert_int_equal(alen, qlen);
+	assert_int_equal(ilnpdns_get16(q + 6), 0);
+	assert_true(ilnpdns_get16(q + 2) & ILNPDNS_FLAG_QR);
+	/* Answers, cut messages and non-queries are dropped. */
+	assert_int_equal(bench_msg_echo_answer(q, (size_t)qlen, sizeof(q)), ILNPDNS_EMALF);
+	qlen = bench_msg_query(q, sizeof(q), 1, owner, ILNPDNS_T_A);
+	assert_int_equal(bench_msg_echo_answer(q, (size_t)qlen - 3, sizeof(q)), ILNPDNS_EMALF);
+	assert_int_equal(bench_msg_echo_answer(q, 11, sizeof(q)), ILNPDNS_EMALF);
+	assert_int_equal(bench_msg_echo_answer(q, (size_t)qlen, (size_t)qlen + 4), ILNPDNS_ETRUNC);
+	ilnpdns_put16(q + 2, ILNPDNS_OP_UPDATE << 11);
+	assert_int_equal(bench_msg_echo_answer(q, (size_t)qlen, sizeof(q)), ILNPDNS_EMALF);
+}
+
+static void test_addr_format_bind(void **state)
+{
+	(void)state;
+	struct bench_addr a, b;
+	char text[64];
+	assert_int_equal(bench_addr_parse("127.0.0.1@1", &a), 0);
+	((struct sockaddr_in *)&a.ss)->sin_port = 0;
+	int fd = bench_bind_udp(&a);
+	assert_true(fd >= 0);
+	unsigned port = ntohs(((struct sockaddr_in *)&a.ss)->sin_port);
+	assert_true(port > 0);
+	bench_addr_format(&a, text, sizeof(text));
+	char want[64];
+	snprintf(want, sizeof(want), "127.0.0.1@%u", port);
+	assert_string_equal(text, want);
+	assert_int_equal(bench_addr_parse(text, &b), 0);
+	assert_memory_equal(&a.ss, &b.ss, sizeof(struct sockaddr_in));
+	close(fd);
+	assert_int_equal(bench_addr_parse("::1@5300", &a), 0);
+	bench_addr_format(&a, text, sizeof(text));
+	assert_string_equal(text, "::1@5300");
+}
+
+/* ---- the load generator against the responder, and against silence ---- */
+
+static struct bench_qset one_query_set(const char *text)
+{
+	char path[] = "/tmp/test_bench_run.XXXXXX", err[256];
+	struct bench_qset qs;
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, text);
+	assert_int_equal(bench_qset_load(&qs, path, 0, err, sizeof(err)), 0);
+	unlink(path);
+	return qs;
+}
+
+static void test_run_closed_loop(void **state)
+{
+	(void)state;
+	struct bench_qset qs = one_query_set("h1.example.ilnp. L64\nh2.example.ilnp. MX\n");
+	struct bench_echo *echo;
+	struct bench_qopts o = {.count = 3000, .outstanding = 50, .conns = 3, .timeout_ms = 2000};
+	struct bench_qresult res;
+
+	assert_int_equal(bench_echo_start(&echo, &o.server), 0);
+	assert_int_equal(bench_query_run(&o, &qs, &res), 0);
+	assert_int_equal(res.sent, 3000);
+	assert_int_equal(res.answered, 3000);
+	assert_int_equal(res.lost, 0);
+	assert_int_equal(res.mismatched, 0);
+	assert_int_equal(res.rcodes[ILNPDNS_RCODE_NOERROR], 3000);
+	assert_true(res.qps > 0);
+	assert_true(res.p50 > 0 && res.p50 <= res.p99 && res.p99 <= res.p999 &&
+	            res.p999 <= res.max);
+
+	/* Open loop: 2000/s for 0.3 s sends about 600, whatever the answers. */
+	o.count = 0;
+	o.seconds = 0.3;
+	o.rate = 2000;
+	assert_int_equal(bench_query_run(&o, &qs, &res), 0);
+	assert_in_range(res.sent, 590, 601);
+	assert_int_equal(res.answered, res.sent);
+	bench_echo_stop(echo);
+	bench_qset_free(&qs);
+}
+
+/* A port that never answers: every query is lost after the timeout, none
+ * is counted answered, and the run still ends. */
+static void test_run_losses(void **state)
+{
+	(void)state;
+	struct bench_qset qs = one_query_set("h1.example.ilnp. L64\n");
+	struct bench_qopts o = {.count = 20, .outstanding = 5, .conns = 1, .timeout_ms = 30};
+	struct bench_qresult res;
+
+	assert_int_equal(bench_addr_parse("127.0.0.1@1", &o.server), 0);
+	((struct sockaddr_in *)&o.server.ss)->sin_port = 0;
+	int fd = bench_bind_udp(&o.server); /* bound, never read */
+	assert_true(fd >= 0);
+	int64_t t0 = bench_now_ns();
+	assert_int_equal(bench_query_run(&o, &qs, &res), 0);
+	assert_int_equal(res.sent, 20);
+	assert_int_equal(res.answered, 0);
+	assert_int_equal(res.lost, 20);
+	/* Four waves of five, each lost after ~30 ms. */
+	assert_true(bench_now_ns() - t0 >= 4 * 30000000LL);
+	close(fd);
+	bench_qset_free(&qs);
+}
+
+static void test_table6_rates(void **state)
+{
+	(void)state;
+	/* The paper's Table VI, "all queries": the TTL 0 peak is 369/s. */
+	assert_true(bench_table6_peak() == 369);
+	assert_int_equal(bench_table6_rows[8].ttl, 0);
+	assert_true(bench_table6_rows[8].qps == 7.49);
+	assert_true(bench_table6_rows[3].qps == 183);
+	for (size_t i = 0; i < 12; i++)
+		assert_true(bench_table6_rows[i].qps > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +675,15 @@ int main(void)
 	    cmocka_unit_test(test_answer_has),
 	    cmocka_unit_test(test_addr),
 	    cmocka_unit_test(test_percentiles),
+	    cmocka_unit_test(test_type_from_str),
+	    cmocka_unit_test(test_parse_qline),
+	    cmocka_unit_test(test_query_edns),
+	    cmocka_unit_test(test_qset_load),
+	    cmocka_unit_test(test_echo_answer),
+	    cmocka_unit_test(test_addr_format_bind),
+	    cmocka_unit_test(test_run_closed_loop),
+	    cmocka_unit_test(test_run_losses),
+	    cmocka_unit_test(test_table6_rates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,10 @@ static void check_default_zone(const struct conf *c)
 	assert_true(ilnpdns_dname_from_str("example.ilnp.", apex) > 0);
 	assert_true(ilnpdns_dname_equal(c->zones[0].apex, apex));
 	assert_ptr_equal(conf_zone_find(c, apex), &c->zones[0]);
+	/* No secondaries and no transfers by default. */
+	assert_int_equal(c->zones[0].nnotify, 0);
+	assert_int_equal(c->zones[0].nallow_transfer, 0);
+	assert_int_equal(c->zones[0].journal_max_entries, 1000);
 }
 
 static uint8_t *wire(const char *name)
@@ -370,8 +374,8 @@ static void test_unknown_keys(void **state)
 	           "3: zone.master: unknown key");
 	/* Keys of later issues are not accepted before they do something. */
 	load_fails("acl:\n  - id: a1\n", "1: acl: unknown key");
-	load_fails("zone:\n  - domain: a.test.\n    allow-transfer: [ 127.0.0.1 ]\n",
-	           "3: zone.allow-transfer: unknown key");
+	load_fails("zone:\n  - domain: a.test.\n    also-notify: [ 127.0.0.1 ]\n",
+	           "3: zone.also-notify: unknown key");
 	load_fails("key:\n  - id: k1\n    algorithm: hmac-sha256\n    secret: AAAA\n    "
 	           "fudge: 300\n",
 	           "5: key.fudge: unknown key");
@@ -901,6 +905,102 @@ static void test_update_errors(void **state)
 }
 
 /* References from many threads; only the last unref frees (ASan checks the rest). */
+static struct sockaddr *sa4(const char *ip, struct sockaddr_in *sin)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
+	return (struct sockaddr *)sin;
+}
+
+/* notify:, allow-transfer: (both forms of item) and journal-max-entries. */
+static void test_transfer_settings(void **state)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	struct conf *c =
+	    load_ok("key:\n"
+	            "  - { id: xfr-key, algorithm: hmac-sha256, secret: AQID }\n"
+	            "  - { id: other, algorithm: hmac-sha256, secret: BAUG }\n"
+	            "zone:\n"
+	            "  - domain: a.test.\n"
+	            "    notify: [ \"127.0.0.1@5301\", { address: \"::1@5302\", key: xfr-key },\n"
+	            "              192.0.2.1 ]\n"
+	            "    allow-transfer:\n"
+	            "      - 127.0.0.1\n"
+	            "      - { address: \"10.0.0.0/8\", key: xfr-key. }\n"
+	            "      - { key: other }\n"
+	            "      - \"::1\"\n"
+	            "    journal-max-entries: 5\n"
+	            "  - domain: b.test.\n");
+	const struct conf_zone *z = &c->zones[0];
+	assert_int_equal(z->journal_max_entries, 5);
+	assert_int_equal(z->nnotify, 3);
+	const struct sockaddr_in *t0 = (const struct sockaddr_in *)&z->notify[0].addr;
+	assert_int_equal(t0->sin_family, AF_INET);
+	assert_int_equal(ntohs(t0->sin_port), 5301);
+	assert_false(z->notify[0].has_key);
+	const struct sockaddr_in6 *t1 = (const struct sockaddr_in6 *)&z->notify[1].addr;
+	assert_int_equal(t1->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(t1->sin6_port), 5302);
+	assert_true(z->notify[1].has_key);
+	assert_true(ilnpdns_dname_equal(z->notify[1].key.name, wire("xfr-key.")));
+	assert_int_equal(z->notify[1].key.secret_len, 3);
+	assert_int_equal(ntohs(((const struct sockaddr_in *)&z->notify[2].addr)->sin_port), 53);
+
+	assert_int_equal(z->nallow_transfer, 4);
+	const uint8_t *k = wire("xfr-key."), *o = wire("other."), *none = wire("nokey.");
+	/* Address only: any key or none. */
+	assert_true(conf_transfer_allowed(z, sa4("127.0.0.1", &sin), NULL));
+	assert_true(conf_transfer_allowed(z, sa4("127.0.0.1", &sin), none));
+	assert_false(conf_transfer_allowed(z, sa4("127.0.0.2", &sin), NULL));
+	/* Address and key: both must match. */
+	assert_true(conf_transfer_allowed(z, sa4("10.1.2.3", &sin), k));
+	assert_false(conf_transfer_allowed(z, sa4("10.1.2.3", &sin), NULL));
+	assert_false(conf_transfer_allowed(z, sa4("11.1.2.3", &sin), k));
+	/* Key only: any address. */
+	assert_true(conf_transfer_allowed(z, sa4("198.51.100.7", &sin), o));
+	assert_false(conf_transfer_allowed(z, sa4("198.51.100.7", &sin), none));
+	assert_true(conf_transfer_allowed(z, (struct sockaddr *)&sin6, NULL));
+	/* No allow-transfer: nothing is allowed; the journal default applies. */
+	z = &c->zones[1];
+	assert_int_equal(z->nallow_transfer, 0);
+	assert_int_equal(z->nnotify, 0);
+	assert_int_equal(z->journal_max_entries, 1000);
+	assert_false(conf_transfer_allowed(z, sa4("127.0.0.1", &sin), k));
+	conf_free(c);
+}
+
+static void test_transfer_errors(void **state)
+{
+	static const char key[] = "key:\n  - { id: k1, algorithm: hmac-sha256, secret: AQID }\n";
+	char text[512];
+
+	load_fails("zone:\n  - domain: a.test.\n    notify: [ \"127.0.0.1@x\" ]\n",
+	           "3: zone.notify: \"127.0.0.1@x\" is not an address (write ip or ip@port)");
+	load_fails("zone:\n  - domain: a.test.\n    notify:\n      - 127.0.0.1\n"
+	           "      - { address: 127.0.0.1@53 }\n",
+	           "5: zone.notify: \"127.0.0.1@53\" listed twice");
+	load_fails("zone:\n  - domain: a.test.\n    notify: [ { key: k1 } ]\n",
+	           "3: zone.notify.address: missing (required)");
+	load_fails("zone:\n  - domain: a.test.\n    notify:\n      - address: 127.0.0.1\n"
+	           "        key: k2\n",
+	           "5: zone.notify: key \"k2\" is not configured (key: or key-file:)");
+	load_fails("zone:\n  - domain: a.test.\n    notify: 127.0.0.1\n",
+	           "3: zone.notify: expected a list (each item starting with \"- \")");
+	load_fails("zone:\n  - domain: a.test.\n    allow-transfer:\n      - 10.0.0.1/8\n",
+	           "4: zone.allow-transfer: \"10.0.0.1/8\" has address bits set beyond /8");
+	load_fails("zone:\n  - domain: a.test.\n    allow-transfer:\n      - { key: k9 }\n",
+	           "4: zone.allow-transfer: key \"k9\" is not configured (key: or key-file:)");
+	load_fails("zone:\n  - domain: a.test.\n    allow-transfer:\n      - [ 1 ]\n",
+	           "4: zone.allow-transfer: expected a map in each list item");
+	load_fails("zone:\n  - domain: a.test.\n    allow-transfer:\n      - { adress: 1 }\n",
+	           "4: zone.allow-transfer.adress: unknown key");
+	snprintf(text, sizeof(text), "%szone:\n  - domain: a.test.\n    journal-max-entries: 0\n",
+	         key);
+	load_fails(text, "5: zone.journal-max-entries: out of range (1 to 100000000)");
+}
+
 static void *ref_worker(void *arg)
 {
 	struct conf *c = arg;
@@ -955,6 +1055,8 @@ int main(void)
 	    cmocka_unit_test(test_key_file_errors),
 	    cmocka_unit_test(test_update_settings),
 	    cmocka_unit_test(test_update_errors),
+	    cmocka_unit_test(test_transfer_settings),
+	    cmocka_unit_test(test_transfer_errors),
 	    cmocka_unit_test(test_refcount),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_locators.c -- the locator manager's state machine driven by fake netlink events, rule by rule. */
+/* test_locators.c -- the locator manager's state machine driven by fake netlink events, rule by
+ * rule. */
+#include "config.h"
+
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -172,11 +175,11 @@ static void test_unusable_addresses(void **state)
 	link_ev(IF_A, "a", true, 0);
 	link_ev(IF_X, "x", true, 0);
 	loc_start(m, 0);
-	add(IF_A, "fe80::1", 0);    /* link-local */
-	add(IF_A, "ff02::1", 0);    /* multicast */
-	add(IF_A, "::1", 0);        /* loopback */
-	add(IF_A, "fd00:9::1", 0);  /* ULA, not allowed here */
-	add(IF_A, "10.0.0.1", 0);   /* IPv4 without with_l32 */
+	add(IF_A, "fe80::1", 0);   /* link-local */
+	add(IF_A, "ff02::1", 0);   /* multicast */
+	add(IF_A, "::1", 0);       /* loopback */
+	add(IF_A, "fd00:9::1", 0); /* ULA, not allowed here */
+	add(IF_A, "10.0.0.1", 0);  /* IPv4 without with_l32 */
 	addr_ev(NL_EV_ADDR_NEW, IF_A, "2001:db8:1::1", IFA_F_TENTATIVE, 0);
 	addr_ev(NL_EV_ADDR_NEW, IF_A, "2001:db8:2::1", IFA_F_DADFAILED | IFA_F_TENTATIVE, 0);
 	add(IF_X, "2001:db8:3::1", 0); /* unwatched interface */

@@ -802,7 +802,7 @@ static void test_notimp(void **state)
 	struct fixture *f = *state;
 	uint8_t req[512];
 	size_t len = build("host1.example.ilnp.", ILNPDNS_T_A, NULL, req);
-	static const int opcodes[] = {1, 2, 3, 4, 5, 6, 15};
+	static const int opcodes[] = {1, 2, 3, 5, 6, 15}; /* 4, NOTIFY: test_handoff */
 	for (size_t i = 0; i < sizeof(opcodes) / sizeof(opcodes[0]); i++) {
 		req[2] = (uint8_t)((req[2] & 0x87) | opcodes[i] << 3);
 		run(f, req, len, false);
@@ -810,12 +810,42 @@ static void test_notimp(void **state)
 		assert_int_equal((resp[2] >> 3) & 0xf, opcodes[i]);
 		assert_int_equal(info.opcode, opcodes[i]);
 	}
-	static const uint16_t types[] = {ILNPDNS_T_AXFR, ILNPDNS_T_IXFR, ILNPDNS_T_MAILA,
-	                                 ILNPDNS_T_MAILB};
-	for (size_t i = 0; i < 4; i++) {
+	static const uint16_t types[] = {ILNPDNS_T_MAILA, ILNPDNS_T_MAILB};
+	for (size_t i = 0; i < 2; i++) {
 		ask(f, "example.ilnp.", types[i], NULL);
 		expect(LDNS_RCODE_NOTIMPL, false, false, 0, 0, 0);
 	}
+}
+
+/* AXFR/IXFR and NOTIFY are left to the worker (xfr.h, notify.h): no answer, handoff set. */
+static void test_handoff(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t req[512];
+	static const uint16_t types[] = {ILNPDNS_T_AXFR, ILNPDNS_T_IXFR};
+	for (size_t i = 0; i < 2; i++) {
+		size_t len = build("example.ilnp.", types[i], NULL, req);
+		resp_len = query_process(f->ctx, f->txn, req, len, QUERY_TCP, NULL, resp,
+		                         sizeof(resp), &info);
+		assert_int_equal(resp_len, 0);
+		assert_int_equal(info.handoff, QUERY_HANDOFF_XFR);
+		assert_false(info.dropped);
+		assert_null(query_ctx_handoff(f->ctx)->tsig);
+	}
+	size_t len = build("example.ilnp.", ILNPDNS_T_SOA, NULL, req);
+	req[2] = (uint8_t)((req[2] & 0x87) | ILNPDNS_OP_NOTIFY << 3);
+	resp_len =
+	    query_process(f->ctx, f->txn, req, len, QUERY_UDP, NULL, resp, sizeof(resp), &info);
+	assert_int_equal(resp_len, 0);
+	assert_int_equal(info.handoff, QUERY_HANDOFF_NOTIFY);
+	assert_int_equal(query_ctx_handoff(f->ctx)->udp_limit, 512);
+	/* A malformed NOTIFY is answered here: FORMERR. */
+	run(f, req, len - 1, false);
+	expect(LDNS_RCODE_FORMERR, false, false, 0, 0, 0);
+	assert_int_equal(info.handoff, QUERY_HANDOFF_NONE);
+	/* A normal query is not handed off. */
+	ask(f, "example.ilnp.", ILNPDNS_T_SOA, NULL);
+	assert_int_equal(info.handoff, QUERY_HANDOFF_NONE);
 }
 
 static void test_meta_qtype_formerr(void **state)
@@ -1496,6 +1526,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mx_rdata_compressed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notimp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta_qtype_formerr, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_formerr_qdcount, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_formerr_names, setup, teardown),

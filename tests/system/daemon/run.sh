@@ -221,7 +221,11 @@ s.bind(("127.0.0.1", int(sys.argv[1])))
 time.sleep(10)' "$PORT" &
 holder=$!
 ST_PIDS="$ST_PIDS $holder"
-sleep 0.3
+i=0 # wait until the holder has bound the port (python can be slow to start)
+while ! ss -Hlun "sport = :$PORT" 2>/dev/null | grep -q . && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 timeout 10 "$ST_ILNPDNSD" -f -c "$CONF" >"$ST_DIR/inuse.log" 2>&1
 st_eq "a listen address held by another process: start fails" 1 $?
 st_grep "the log says the address is in use" "address already in use" "$(cat "$ST_DIR/inuse.log")"

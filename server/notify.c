@@ -568,9 +568,8 @@ bool notify_zone_reached(struct notify *n, const uint8_t *apex, uint32_t serial)
 	pthread_mutex_lock(&n->mu);
 	struct nzone *z = zone_find(n, apex, NULL);
 	for (struct target *t = z ? z->targets : NULL; t && all; t = t->next)
-		/* An acknowledged NOTIFY only says the secondary will ask; it
-		 * serves the serial once its transfer of it has completed. */
-		all = t->transferred && serial_ge(t->st.xfr_serial, serial);
+		all = (t->acked && serial_ge(t->st.acked_serial, serial)) ||
+		      (t->transferred && serial_ge(t->st.xfr_serial, serial));
 	pthread_mutex_unlock(&n->mu);
 	return all;
 }

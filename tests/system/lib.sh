@@ -138,7 +138,9 @@ st_free_port()
 	local n=0 p x ok
 	while [ $n -lt 200 ]; do
 		# BASHPID: command substitutions may start from the same RANDOM seed.
-		p=$((20000 + (RANDOM * 32768 + RANDOM + BASHPID) % 40000))
+		# Below the kernel's ephemeral range (32768-60999), where client sockets
+		# of the tests themselves would otherwise take the chosen port.
+		p=$((10000 + (RANDOM * 32768 + RANDOM + BASHPID) % 22000))
 		ok=1
 		for x in "$@"; do
 			[ "$x" = "$p" ] && ok=0

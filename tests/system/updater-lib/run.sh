@@ -247,8 +247,16 @@ lossy()
 	# prerequisite; a read shows our set, so the result is success.
 	relay_drop 0 1
 	out=$(drv "setloc mn 10/2001:db8:e:0")
-	st_grep "$name fast: lost answer, duplicate recognised as applied" \
-		'^setloc rcode=0 tsig_error=0 err=0 attempts=2 queries=(2|3) rounds=1 confirmed=1' "$out"
+	# Knot sometimes stalls its update event for up to a second, so further
+	# copies may go out before its answer: only the strict servers must
+	# show exactly two attempts.
+	if [ "$strict" = yes ]; then
+		st_grep "$name fast: lost answer, duplicate recognised as applied" \
+			'^setloc rcode=0 tsig_error=0 err=0 attempts=2 queries=(2|3) rounds=1 confirmed=1' "$out"
+	else
+		st_grep "$name fast: lost answer, duplicate recognised as applied" \
+			'^setloc rcode=0 tsig_error=0 err=0 attempts=([2-9]|1[0-9]) queries=[2-9] rounds=1 confirmed=1' "$out"
+	fi
 	st_eq "$name fast: set after the duplicate" "10 2001:db8:e:0" \
 		"$(dig_rrs "$port" mn.example.ilnp. L64 | sed 's/:0\{1,3\}\([0-9a-f]\)/:\1/g')"
 	drv_stop

@@ -513,12 +513,13 @@ static void finish(struct ilnpdns_upd_req *r, int err, int rcode, uint16_t tsig_
 	res.answer_len = anslen;
 	trace(c, "done: rcode %s tsig %u err %d after %u copies, %.3f ms", rcode_name(rcode),
 	      tsig_error, err, r->ncopies, (double)res.elapsed_us / 1000.0);
-	close_udp(r);
-	close_tcp(r);
 	if (r->timer != NULL)
 		event_del(r->timer);
-	/* done may start new requests on the client; r is freed after it. */
+	/* done may start new requests on the client; r is freed after it. The
+	 * sockets close only after done: a TCP answer lives in r's buffer. */
 	r->done(r, &res, r->arg);
+	close_udp(r);
+	close_tcp(r);
 	req_unlink_free(r);
 }
 
@@ -611,7 +612,7 @@ static int open_sock(struct ilnpdns_upd_req *r, int type)
 	return fd;
 }
 
-static void handle_answer(struct ilnpdns_upd_req *r, const uint8_t *msg, size_t len);
+static bool handle_answer(struct ilnpdns_upd_req *r, const uint8_t *msg, size_t len);
 
 static void udp_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -619,24 +620,16 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 	uint8_t buf[ILNPDNS_MSG_MAX];
 
 	(void)what;
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return;
+	/* One datagram per wake-up: handle_answer() may finish and free r, so
+	 * r must not be touched after it. The event is persistent and
+	 * level-triggered, so further datagrams wake us again. */
+	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			next_server(r, -errno, -1, false);
-			return;
-		}
-		unsigned before = r->ncopies;
-		int fd_before = r->udp_fd;
-
-		handle_answer(r, buf, (size_t)n);
-		/* handle_answer may have finished (freed) r, or moved on. We only
-		 * keep reading while the request still waits on this socket. */
-		if (before != r->ncopies || fd_before != r->udp_fd)
-			return;
+		return;
 	}
+	handle_answer(r, buf, (size_t)n);
 }
 
 static void tcp_event(evutil_socket_t fd, short what, void *arg);
@@ -725,16 +718,9 @@ static void tcp_event(evutil_socket_t fd, short what, void *arg)
 		r->tcp_want = 2 + mlen;
 		return;
 	}
-	{
-		unsigned before = r->ncopies;
-		int fd_before = r->tcp_fd;
-
-		handle_answer(r, r->tcp_in + 2, r->tcp_want - 2);
-		if (before == r->ncopies && fd_before == r->tcp_fd && r->tcp_fd >= 0) {
-			/* Not ours: one answer per connection, so this server failed. */
-			next_server(r, ILNPDNS_EMALF, -1, false);
-		}
-	}
+	/* Not ours: one answer per connection, so this server failed. */
+	if (!handle_answer(r, r->tcp_in + 2, r->tcp_want - 2))
+		next_server(r, ILNPDNS_EMALF, -1, false);
 }
 
 static void timer_fired(evutil_socket_t fd, short what, void *arg)
@@ -842,7 +828,9 @@ static void send_copy(struct ilnpdns_upd_req *r)
 	arm_timer(r, est(r)->rto_us);
 }
 
-static void handle_answer(struct ilnpdns_upd_req *r, const uint8_t *msg, size_t len)
+/* Returns false when the answer was ignored (r still waits), true when it was
+ * acted on: then r may have been freed and must not be touched. */
+static bool handle_answer(struct ilnpdns_upd_req *r, const uint8_t *msg, size_t len)
 {
 	struct ilnpdns_upd_client *c = r->c;
 	struct ilnpdns_upd_answer ans;
@@ -851,21 +839,21 @@ static void handle_answer(struct ilnpdns_upd_req *r, const uint8_t *msg, size_t 
 	int rc;
 
 	if (len < ILNPDNS_HDR_LEN)
-		return;
+		return false;
 	id = ilnpdns_get16(msg);
 	/* Answers to any copy sent to this server count (a late one too). */
 	for (unsigned i = r->first_on_srv; i < r->ncopies; i++)
 		if (r->copy[i].id == id)
 			cp = &r->copy[i];
 	if (cp == NULL)
-		return;
+		return false;
 	ilnpdns_put16(r->base, cp->id);
 	rc = ilnpdns_upd_check_answer(&c->cr, r->base, r->baselen,
 	                              r->kind == UPD_KIND_UPDATE ? &cp->st : NULL, msg, len,
 	                              ilnpdns_tsig_now(), r->clock_offset, &ans);
 	if (rc == ILNPDNS_ENOENT || rc == ILNPDNS_EMALF) {
 		trace(c, "ignored an answer that is not ours (%s)", ilnpdns_strerror(rc));
-		return;
+		return false;
 	}
 	if (rc == 0 && ans.tc && !r->tcp) {
 		trace(c, "TC: retrying over TCP");
@@ -873,7 +861,7 @@ static void handle_answer(struct ilnpdns_upd_req *r, const uint8_t *msg, size_t 
 		close_udp(r);
 		r->tcp = true;
 		send_copy(r);
-		return;
+		return true;
 	}
 	if (rc == ILNPDNS_EBADTIME && ans.server_time != 0 && !r->badtime_retried) {
 		/* RFC 8945 5.2.3: sign again on the server's clock, once. */
@@ -882,7 +870,7 @@ static void handle_answer(struct ilnpdns_upd_req *r, const uint8_t *msg, size_t 
 		trace(c, "BADTIME: retrying with clock offset %lld s", (long long)r->clock_offset);
 		event_del(r->timer);
 		send_copy(r);
-		return;
+		return true;
 	}
 	if (rc == 0 && !r->tcp) {
 		/* Karn's rule exists because an answer cannot tell which copy it
@@ -899,9 +887,10 @@ static void handle_answer(struct ilnpdns_upd_req *r, const uint8_t *msg, size_t 
 	}
 	if (rc == 0 && (ans.rcode == ILNPDNS_RCODE_SERVFAIL || ans.rcode == ILNPDNS_RCODE_NOTIMP)) {
 		next_server(r, 0, ans.rcode, true);
-		return;
+		return true;
 	}
 	finish(r, rc, ans.rcode, ans.tsig_error, msg, len, cp);
+	return true;
 }
 
 int upd_req_start(struct ilnpdns_upd_client *c, enum upd_kind kind,

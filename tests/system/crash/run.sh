@@ -62,9 +62,11 @@ for round in $(seq 1 "$ROUNDS"); do
 	poller=$!
 	clients=
 	for c in $(seq 1 $CLIENTS); do
+		# The client's errors go to their own file: its output is the record
+		# of answers; a client cut off mid-update may leave a sanitizer report.
 		"$UPD_UPDSEND" -y "$KEYARG" -z "$UPD_ZONE" -n $PER_CLIENT -d 20 \
 			-i $((round * 100000 + c * 10000)) "127.0.0.1@$PORT" \
-			>"$ST_DIR/client.$round.$c" 2>&1 &
+			>"$ST_DIR/client.$round.$c" 2>"$ST_DIR/stderr.$round.$c" &
 		clients="$clients $!"
 	done
 	# The kill comes once the clients have 300 answers (at most 15 s), then

@@ -92,3 +92,14 @@ int ilnpdns_b64_encode(const uint8_t *in, size_t len, char *out, size_t cap)
 	out[o] = '\0';
 	return (int)o;
 }
+
+int ilnpdns_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

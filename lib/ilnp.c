@@ -4,20 +4,11 @@
 #include <string.h>
 
 #include "ilnpdns/dname.h"
+#include "ilnpdns/base64.h"
 #include "ilnpdns/error.h"
 #include "ilnpdns/ilnp.h"
 #include "ilnpdns/wire.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool is_blank(char c)
 {
@@ -55,7 +46,7 @@ int ilnpdns_ilnp_loc64_from_str(const char *s, size_t len, uint8_t out[8])
 			i++;
 		}
 		while (i < len && s[i] != ':') {
-			int h = hexval(s[i]);
+			int h = ilnpdns_hexval(s[i]);
 			if (h < 0 || ++digits > 4)
 				return ILNPDNS_ERDATA;
 			v = v << 4 | (unsigned)h;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* yconf.c -- walk a libyaml document tree against a yconf_key schema. */
+#include <syslog.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -923,3 +924,14 @@ void yconf_write_sample(const struct yconf_key *schema, FILE *out)
 {
 	sample_map(schema, out, 0, false, "");
 }
+
+const struct yconf_name yconf_log_levels[] = {
+	{"error", LOG_ERR}, {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
+	{"info", LOG_INFO}, {"debug", LOG_DEBUG},     {NULL, 0},
+};
+
+const struct yconf_name yconf_log_targets[] = {
+	{"stderr", 0},
+	{"syslog", 1},
+	{NULL, 0},
+};

@@ -103,16 +103,7 @@ static const struct yconf_name ttl_names[] = {
     {NULL, 0},
 };
 
-static const struct yconf_name level_names[] = {
-    {"error", LOG_ERR}, {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
-    {"info", LOG_INFO}, {"debug", LOG_DEBUG},     {NULL, 0},
-};
 
-static const struct yconf_name log_names[] = {
-    {"stderr", 0},
-    {"syslog", 1},
-    {NULL, 0},
-};
 
 static const struct yconf_name serial_names[] = {
     {"increment", UPDATE_SERIAL_INCREMENT},
@@ -256,14 +247,14 @@ static const struct yconf_key server_keys[] = {
      .type = YCONF_ENUM,
      .offset = S(log_level),
      .width = W(log_level),
-     .names = level_names,
+     .names = yconf_log_levels,
      .dflt = "notice",
      .help = "error, warning, notice, info or debug"},
     {.key = "log",
      .type = YCONF_ENUM,
      .offset = S(log_syslog),
      .width = W(log_syslog),
-     .names = log_names,
+     .names = yconf_log_targets,
      .dflt = "stderr",
      .help = "stderr or syslog (facility daemon)"},
     {.key = "user",

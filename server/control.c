@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "ilnpdns/dname.h"
+#include "ilnpdns/base64.h"
 #include "ilnpdns/error.h"
 #include "ilnpdns/log.h"
 #include "ilnpdns/wire.h"
@@ -540,16 +541,6 @@ static int cmd_help(struct request *req, FILE *out, char *err, size_t errlen)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Split and percent-decode the request line in place. */
 static int parse_request(char *line, struct request *req, char *err, size_t errlen)
@@ -563,7 +554,7 @@ static int parse_request(char *line, struct request *req, char *err, size_t errl
 		}
 		while (*p != '\0' && *p != ' ') {
 			if (*p == '%') {
-				int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+				int hi = ilnpdns_hexval(p[1]), lo = hi < 0 ? -1 : ilnpdns_hexval(p[2]);
 				if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 					snprintf(err, errlen, "bad %% escape in the request");
 					return ILNPDNS_EINVAL;

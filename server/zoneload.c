@@ -16,6 +16,7 @@
 #include <ldns/ldns.h>
 
 #include "ilnpdns/dname.h"
+#include "ilnpdns/base64.h"
 #include "ilnpdns/error.h"
 #include "ilnpdns/ilnp.h"
 #include "ilnpdns/log.h"
@@ -285,16 +286,6 @@ static bool type_is_meta(uint16_t type)
 
 /* ---- RDATA ---- */
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Length of an uncompressed name at p within n octets, or -1. */
 static int wire_name_len(const uint8_t *p, size_t n)
@@ -375,7 +366,7 @@ static int rdata_generic(struct loader *ld, struct file_state *fs, const char *p
 	int hi = -1;
 	while (next_token(&p, &tok, &len)) {
 		for (size_t i = 0; i < len; i++) {
-			int v = hexdigit(tok[i]);
+			int v = ilnpdns_hexval(tok[i]);
 			if (v < 0)
 				return fail(ld, ILNPDNS_ESYNTAX, fs->name, fs->line,
 				            "bad hex in \\# RDATA");

@@ -29,4 +29,7 @@ int ilnpdns_b64_decode(const char *in, size_t inlen, uint8_t *out, size_t cap);
  */
 int ilnpdns_b64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 
+/* Value of one hex digit (either case), or -1 when c is not one. */
+int ilnpdns_hexval(char c);
+
 #endif /* ILNPDNS_BASE64_H */

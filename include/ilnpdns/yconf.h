@@ -157,4 +157,9 @@ int yconf_addr_parse(const char *text, uint16_t default_port, struct yconf_addr 
  */
 void yconf_write_sample(const struct yconf_key *schema, FILE *out);
 
+/* Shared enum tables: log-level names (syslog levels) and log targets
+ * (stderr 0, syslog 1), so every program's config spells them alike. */
+extern const struct yconf_name yconf_log_levels[];
+extern const struct yconf_name yconf_log_targets[];
+
 #endif /* ILNPDNS_YCONF_H */

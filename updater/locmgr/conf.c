@@ -40,16 +40,7 @@ static const struct yconf_name guard_names[] = {
     {NULL, 0},
 };
 
-static const struct yconf_name level_names[] = {
-    {"error", LOG_ERR}, {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
-    {"info", LOG_INFO}, {"debug", LOG_DEBUG},     {NULL, 0},
-};
 
-static const struct yconf_name log_names[] = {
-    {"stderr", 0},
-    {"syslog", 1},
-    {NULL, 0},
-};
 
 static int check_ifname(void *obj, void *field, void *user, char *why, size_t whylen)
 {
@@ -250,14 +241,14 @@ static const struct yconf_key daemon_keys[] = {
      .type = YCONF_ENUM,
      .offset = N(log_level),
      .width = W(log_level),
-     .names = level_names,
+     .names = yconf_log_levels,
      .dflt = "notice",
      .help = "error, warning, notice, info or debug"},
     {.key = "log",
      .type = YCONF_ENUM,
      .offset = N(log_syslog),
      .width = W(log_syslog),
-     .names = log_names,
+     .names = yconf_log_targets,
      .dflt = "stderr",
      .help = "stderr or syslog (facility daemon)"},
     {.key = NULL},

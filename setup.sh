@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 
 DEPS="build-essential autoconf automake libtool pkg-config libldns-dev libevent-dev libssl-dev
 liblmdb-dev libyaml-dev libcmocka-dev dnsutils bind9-utils knot-dnsutils knot-dnssecutils ldnsutils
-nsd bind9 knot lmdb-utils faketime mandoc iproute2 procps python3"
+nsd bind9 knot lmdb-utils faketime mandoc iproute2 procps python3
+clang libclang-rt-dev"
 
 install_deps() {
 	missing=""
@@ -24,6 +25,12 @@ install_deps() {
 	$SUDO chmod 755 /usr/sbin/policy-rc.d
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 	$SUDO rm -f /usr/sbin/policy-rc.d
+}
+
+# libFuzzer targets with ASan and UBSan, 60 s each, two at a time (tests/fuzz/README.md);
+# libclang-rt-dev brings libclang_rt.fuzzer, which clang only recommends.
+fuzz() {
+	FUZZ_BUILD_DIR=$PWD/build-fuzz FUZZ_OUT=$PWD/build-fuzz/fuzz-out tests/fuzz/run-all.sh --jobs 2 60
 }
 
 build() { # build DIR [configure args...]
@@ -67,11 +74,18 @@ run)
 test)
 	install_deps
 	build build
-	( cd build && make -j"$(nproc)" check ) || { cat build/test-suite.log; exit 1; }
+	# ST_HEAVY: the long fault and soak rounds (kill -9 storms, packet soaks) run
+	# in full in this pass; the sanitizer and distcheck passes run fewer.
+	( cd build && ST_HEAVY=1 make -j"$(nproc)" check ) || { cat build/test-suite.log; exit 1; }
 	build build-san --enable-sanitizers CC=gcc
 	( cd build-san && make -j"$(nproc)" check ) || { cat build-san/test-suite.log; exit 1; }
-	( cd build && make distcheck ) >build/distcheck.log 2>&1 || { tail -50 build/distcheck.log; exit 1; }
-	echo "all tests passed (plain, sanitizers, distcheck)"
+	( cd build && make distcheck ) >build/distcheck.log 2>&1 || {
+		tail -50 build/distcheck.log
+		cat build/ilnpdns-*/_build/sub/test-suite.log 2>/dev/null
+		exit 1
+	}
+	fuzz
+	echo "all tests passed (plain, sanitizers, distcheck, fuzzing)"
 	;;
 *)
 	echo "usage: $0 run|test" >&2

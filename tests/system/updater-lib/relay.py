@@ -10,6 +10,10 @@ is held D ms (a one-way delay: the RTT grows by 2 D). SIGUSR1 re-arms the
 drop counters from the file named by --drop-file ("N [M]": drop the next N
 datagrams toward the server and the next M answers), so a test can make a
 later update lose copies or answers without restarting the relay.
+--log FILE records every datagram from the client as "req MS" (MS: a
+monotonic time in milliseconds, taken on arrival, before any delay), dropped
+or not, and every answer passed on to the client as "ans MS" (when sent), so
+a test can see the gaps between a client's copies whatever the server does.
 """
 import heapq
 import select
@@ -22,7 +26,7 @@ import time
 def main():
     args = sys.argv[1:]
     listen, server = int(args[0]), int(args[1])
-    drop, delay, ready, drop_file = 0, 0.0, None, None
+    drop, delay, ready, drop_file, log = 0, 0.0, None, None, None
     i = 2
     while i < len(args):
         if args[i] == "--drop":
@@ -33,6 +37,8 @@ def main():
             ready = args[i + 1]
         elif args[i] == "--drop-file":
             drop_file = args[i + 1]
+        elif args[i] == "--log":
+            log = open(args[i + 1], "a", buffering=1)
         i += 2
     state = {"drop": drop, "drop_ans": 0}
 
@@ -71,6 +77,8 @@ def main():
             except OSError:
                 continue
             if s is front:
+                if log:
+                    log.write("req %.3f\n" % (now * 1000.0))
                 if state["drop"] > 0:
                     state["drop"] -= 1
                     dropped += 1
@@ -101,6 +109,8 @@ def main():
                 s.sendto(data, dest)
             except OSError:
                 pass
+            if log and s is front:
+                log.write("ans %.3f\n" % (time.monotonic() * 1000.0))
 
 
 if __name__ == "__main__":

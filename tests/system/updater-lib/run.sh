@@ -5,8 +5,14 @@
 # For each server: signed updates (all prerequisite forms, rcodes, BADSIG and
 # BADKEY), set locators with its version marker, TCP, a dead first server,
 # BADTIME under faketime, and retransmission through relay.py: a lost update
-# is resent within a few ms on a fast path, a lost answer is recognised as an
-# applied duplicate, and on a 200 ms path no copy is resent early.
+# is resent on the adapted RTO (well before any one-second timer), a lost
+# answer is recognised as an applied duplicate, and on a 200 ms path no copy
+# is ever sent less than one path RTT after the one before it.
+#
+# What is asserted does not depend on scheduling: a server (or this loaded
+# machine) that stalls may make the client send more copies, so copy counts
+# are lower bounds; the gaps between copies, seen at the relay, are the
+# estimator's own doing.
 
 . "$(dirname "$0")/../lib.sh"
 
@@ -16,7 +22,7 @@ SECRET="NoTCJU+DMqFWywaPyxSijrDEA/eC3nK0xi3AMEZuPVk="
 KEY="hmac-sha256:mn-key:$SECRET"
 
 st_need dig python3
-st_need_built "$DRIVER"
+st_need_built "$DRIVER" "$ST_ILNPDNSD"
 st_init
 
 write_zone()
@@ -77,8 +83,9 @@ field()
 relay_start()
 {
 	rm -f "$ST_DIR/relay.ready"
+	: >"$ST_DIR/relay.req"
 	st_spawn "$ST_DIR/relay.log" python3 "$RELAY" "$1" "$2" --delay-ms "${3:-0}" \
-		--drop-file "$ST_DIR/drop" --ready "$ST_DIR/relay.ready"
+		--drop-file "$ST_DIR/drop" --ready "$ST_DIR/relay.ready" --log "$ST_DIR/relay.req"
 	RELAY_PID=$ST_PID
 	local i=0
 	while [ ! -f "$ST_DIR/relay.ready" ] && [ $i -lt 50 ]; do
@@ -92,6 +99,31 @@ relay_stop()
 {
 	st_stop_pid "$RELAY_PID"
 	st_forget "$RELAY_PID"
+}
+
+# req_mark: the number of lines in the relay's log so far.
+req_mark()
+{
+	wc -l <"$ST_DIR/relay.req"
+}
+
+# req_min_gap MARK: after line MARK of the relay's log, the smallest gap in
+# ms between a client datagram and the one before it with no answer passed
+# to the client in between (a retransmission), or "none".
+req_min_gap()
+{
+	awk -v m="$1" 'NR <= m { next }
+		$1 == "ans" { t = ""; next }
+		{ if (t != "") { g = $2 - t; if (min == "" || g < min) min = g } t = $2 }
+		END { if (min == "") print "none"; else printf "%d\n", min }' "$ST_DIR/relay.req"
+}
+
+# req_first_gap MARK: the gap in ms between the first two client datagrams
+# after line MARK (answers in between are not expected there).
+req_first_gap()
+{
+	awk -v m="$1" 'NR <= m || $1 != "req" { next }
+		{ if (n++) { printf "%d\n", $2 - t; exit } t = $2 }' "$ST_DIR/relay.req"
 }
 
 # relay_drop REQUESTS ANSWERS: the relay drops the next ones.
@@ -111,7 +143,10 @@ relay_drop()
 scenario()
 {
 	local name=$1 port=$2 denied=$3 out
-	local d=("$DRIVER" -z example.ilnp. -s "127.0.0.1@$port")
+	# A first RTO of 3 s: a server that stalls for a moment (Knot batches
+	# its updates; a loaded machine delays any of them) must not turn the
+	# "one copy, final" checks below into retransmissions.
+	local d=("$DRIVER" -r 3000 -z example.ilnp. -s "127.0.0.1@$port")
 
 	out=$(printf '%s\n' "yxrrset mn NID" "prereq mn IN NID 10 0014:4fff:ff20:ee64" \
 		"add mn 0 IN L64 20 2001:db8:5:0" send | "${d[@]}" -y "$KEY")
@@ -149,7 +184,7 @@ scenario()
 	out=$(printf '%s\n' "del mn L64 20 2001:db8:5:0" send | "${d[@]}" -T -y "$KEY")
 	st_grep "$name: over TCP" '^send rcode=0 .*attempts=1 .* tcp=1 ' "$out"
 	out=$(printf '%s\n' "add mn 0 IN L64 20 2001:db8:5:0" send |
-		"$DRIVER" -z example.ilnp. -s "127.0.0.1@$dead" -s "127.0.0.1@$port" -y "$KEY")
+		"$DRIVER" -r 3000 -z example.ilnp. -s "127.0.0.1@$dead" -s "127.0.0.1@$port" -y "$KEY")
 	st_grep "$name: dead first server, second answers" \
 		"^send rcode=0 .*attempts=2 .*servers=2 server=127.0.0.1@$port " "$out"
 
@@ -165,7 +200,7 @@ scenario()
 		"setloc mn 10/2001:db8:3:0" "setloc mn 10/2001:db8:3:0,5/2001:db8:4:0" |
 		"${d[@]}" -y "$KEY")
 	st_grep "$name: setloc reads first (reconcile), then one update" \
-		'^setloc rcode=0 .*attempts=1 queries=2 rounds=1 confirmed=0' "$(printf '%s\n' "$out" | sed -n 1p)"
+		'^setloc rcode=0 .*attempts=1 queries=[2-9] rounds=1 confirmed=0' "$(printf '%s\n' "$out" | sed -n 1p)"
 	st_grep "$name: next setlocs need no read" \
 		'^setloc rcode=0 .*queries=0 rounds=1 confirmed=0' "$(printf '%s\n' "$out" | sed -n 3p)"
 	st_eq "$name: L64 set replaced in one update" "$(printf '10 2001:db8:3:0\n5 2001:db8:4:0' | sort)" \
@@ -200,74 +235,74 @@ scenario()
 	}
 }
 
-# lossy NAME PORT STRICT: retransmission through the relay. STRICT=no for
-# Knot, which runs updates in batched zone events: an update arriving while
-# one is being applied can wait 0.5-1 s (its log: "DDNS, processing N
-# updates"), so a copy resent in that stall is the server's doing, not the
-# estimator's; there such resends are counted and logged, not failed.
+# lossy NAME PORT: retransmission through the relay.
 lossy()
 {
-	local name=$1 port=$2 strict=$3 rport out i n srtt rto el att
+	local name=$1 port=$2 rport out i n srtt rto el att mark gap
 	rport=$(st_free_port "$port")
 	relay_start "$rport" "$port" 0
 	drv_start -z example.ilnp. -s "127.0.0.1@$rport" -y "$KEY"
 	# Warm-up. Copies resent here come from the server's commit time
 	# (fsync) jitter, not from the network: counted and logged only.
+	local slowest=0
 	n=0
 	for i in 1 2 3 4 5 6 7 8; do
 		out=$(drv "setloc mn 10/2001:db8:$i:0")
 		att=$(field attempts "$out")
-		n=$((n + att))
+		n=$((n + ${att:-0}))
+		el=$(field elapsed_us "$out")
+		[ "${el:-0}" -gt "$slowest" ] && slowest=$el
 		[ "$(field rcode "$out")" = 0 ] || st_fail "$name fast: warm-up $i: $out"
 	done
-	st_log "$name fast path: 8 updates took $n copies; last: $out"
+	st_log "$name fast path: 8 updates took $n copies, the slowest ${slowest} us; last: $out"
 	rto=$(field rto_us "$out")
-	[ "$rto" -lt 50000 ] && st_pass "$name fast: RTO adapted down to ${rto} us (first RTO 50000)" ||
-		st_fail "$name fast: RTO did not adapt: $out"
+	# The RTO follows what was measured (RFC 6298 2): every sample is at
+	# most the slowest exchange S, so SRTT <= S, RTTVAR <= S and RTO <=
+	# max(min RTO 5 ms, 5 S + G). On a fast path (S < 8 ms) it is thus
+	# below the first RTO of 50 ms. A server that stalled during the
+	# warm-up (Knot's batched update events take up to a second now and
+	# then; a loaded machine delays any server) rightly keeps it higher.
+	local bound=$((5 * slowest + 1000))
+	[ "$bound" -lt 5000 ] && bound=5000
+	[ "${rto:-0}" -ge "$(field srtt_us "$out")" ] && [ "${rto:-99999999}" -le "$bound" ] &&
+		st_pass "$name fast: RTO ${rto} us adapted to the path (slowest exchange ${slowest} us, first RTO 50000)" ||
+		st_fail "$name fast: RTO ${rto} us not within SRTT..${bound} us: $out"
+	[ "$slowest" -lt 8000 ] && { [ "$rto" -lt 50000 ] && st_pass "$name fast: RTO below the first RTO on a fast path" ||
+		st_fail "$name fast: RTO ${rto} us on a fast path"; }
+
+	# The first copy is lost: a later one gets through, resent on the
+	# adapted RTO (tens of ms), not a one-second timer.
 	relay_drop 1 0
+	mark=$(req_mark)
 	out=$(drv "setloc mn 10/2001:db8:c:0")
 	el=$(field elapsed_us "$out")
-	if [ "$strict" = yes ]; then
-		st_grep "$name fast: first copy lost, the second gets through" \
-			'^setloc rcode=0 .*attempts=2 queries=0 rounds=1 confirmed=0' "$out"
-		# Speed is the benchmarks' business; here only that the resend came
-		# from the adapted RTO (tens of ms), not a one-second timer.
-		[ "${el:-9999999}" -lt 500000 ] && st_pass "$name fast: lost update resent and acknowledged in ${el} us" ||
-			st_fail "$name fast: lost update took ${el} us: $out"
-	else
-		st_grep "$name fast: first copy lost, a later one gets through" \
-			'^setloc rcode=0 .*attempts=([2-9]|1[0-9]) .*rounds=1' "$out"
-		st_log "$name fast: lost update acknowledged in ${el} us"
-	fi
+	st_grep "$name fast: first copy lost, a later one gets through" \
+		'^setloc rcode=0 tsig_error=0 err=0 attempts=([2-9]|1[0-9]) queries=[0-9]+ rounds=1 ' "$out"
+	gap=$(req_first_gap "$mark")
+	# Resent when the adapted RTO ran out: not sooner, and not on some
+	# fixed longer timer (100 ms of slack for the relay's own scheduling).
+	# (The relay may note the first copy late, never early: 20 ms + 5 %.)
+	[ -n "$gap" ] && [ "$gap" -ge $((rto / 1000 - 20 - rto / 20000)) ] && [ "$gap" -le $((rto / 1000 + 100)) ] &&
+		st_pass "$name fast: the lost copy was resent after ${gap} ms, on the RTO of $((rto / 1000)) ms (acknowledged in ${el} us)" ||
+		st_fail "$name fast: the lost copy was resent after '${gap}' ms, RTO $((rto / 1000)) ms: $out"
 	relay_drop 2 0
 	out=$(drv "setloc mn 10/2001:db8:d:0")
-	if [ "$strict" = yes ]; then
-		st_grep "$name fast: two copies lost, the third gets through" '^setloc rcode=0 .*attempts=3 ' "$out"
-	else
-		st_grep "$name fast: two copies lost, a later one gets through" \
-			'^setloc rcode=0 .*attempts=([3-9]|1[0-9]) ' "$out"
-	fi
-	# The answer is lost: the first copy was applied, the second fails its
+	st_grep "$name fast: two copies lost, a later one gets through" \
+		'^setloc rcode=0 tsig_error=0 err=0 attempts=([3-9]|1[0-9]) queries=[0-9]+ rounds=1 ' "$out"
+	# The answer is lost: the first copy was applied, a later one fails its
 	# prerequisite; a read shows our set, so the result is success.
 	relay_drop 0 1
 	out=$(drv "setloc mn 10/2001:db8:e:0")
-	# Knot sometimes stalls its update event for up to a second, so further
-	# copies may go out before its answer: only the strict servers must
-	# show exactly two attempts.
-	if [ "$strict" = yes ]; then
-		st_grep "$name fast: lost answer, duplicate recognised as applied" \
-			'^setloc rcode=0 tsig_error=0 err=0 attempts=2 queries=(2|3) rounds=1 confirmed=1' "$out"
-	else
-		st_grep "$name fast: lost answer, duplicate recognised as applied" \
-			'^setloc rcode=0 tsig_error=0 err=0 attempts=([2-9]|1[0-9]) queries=[2-9] rounds=1 confirmed=1' "$out"
-	fi
+	st_grep "$name fast: lost answer, duplicate recognised as applied" \
+		'^setloc rcode=0 tsig_error=0 err=0 attempts=([2-9]|1[0-9]) queries=[2-9] rounds=1 confirmed=1' "$out"
 	st_eq "$name fast: set after the duplicate" "10 2001:db8:e:0" \
 		"$(dig_rrs "$port" mn.example.ilnp. L64 | sed 's/:0\{1,3\}\([0-9a-f]\)/:\1/g')"
 	drv_stop
 	relay_stop
 
-	# A slow path: 100 ms each way. After the first exchanges the RTO
-	# exceeds the RTT, so no copy is resent before its answer could come.
+	# A slow path: 100 ms each way. After the first exchange the RTO exceeds
+	# the RTT, so no copy follows the one before it sooner than one path
+	# RTT (200 ms), however long the server takes: the relay sees the gaps.
 	relay_start "$rport" "$port" 100
 	drv_start -z example.ilnp. -s "127.0.0.1@$rport" -y "$KEY"
 	out=$(drv "setloc mn 20/2001:db8:f:0")
@@ -275,28 +310,32 @@ lossy()
 	srtt=$(field srtt_us "$out")
 	[ "${srtt:-0}" -ge 190000 ] && st_pass "$name slow: RTT learnt from the first exchange (${srtt} us)" ||
 		st_fail "$name slow: no RTT after the first exchange: $out"
+	mark=$(req_mark)
 	n=0
 	for i in 1 2 3 4 5 6; do
 		out=$(drv "setloc mn 20/2001:db8:$i:1")
+		[ "$(field rcode "$out")" = 0 ] || st_fail "$name slow: update $i: $out"
 		att=$(field attempts "$out")
 		[ "$att" = 1 ] || n=$((n + 1))
 	done
-	st_log "$name slow path after warm-up: $out"
-	if [ "$strict" = yes ]; then
-		st_eq "$name slow: no premature retransmission in 6 updates" 0 "$n"
-	else
-		st_log "$name slow: $n of 6 updates were resent (server stalls, see above)"
-	fi
+	gap=$(req_min_gap "$mark")
+	st_log "$name slow path after warm-up: $n of 6 updates needed more than one copy; last: $out"
+	# 180: the relay timestamps on arrival; allow it 20 ms of scheduling.
+	# "none": no copy was resent at all, the best case.
+	[ "$gap" = none ] || [ "$gap" -ge 180 ] &&
+		st_pass "$name slow: no copy sent sooner than one path RTT after the previous one (min gap ${gap} ms)" ||
+		st_fail "$name slow: premature copy: min gap ${gap} ms between client datagrams"
 	srtt=$(field srtt_us "$out")
 	rto=$(field rto_us "$out")
-	[ "$srtt" -ge 190000 ] && [ "$rto" -ge $((srtt + 1000)) ] &&
+	[ "${srtt:-0}" -ge 190000 ] && [ "${rto:-0}" -ge $((srtt + 1000)) ] &&
 		st_pass "$name slow: SRTT ${srtt} us, RTO ${rto} us >= SRTT + G" ||
 		st_fail "$name slow: estimator: $out"
 	relay_drop 1 0
 	out=$(drv "setloc mn 20/2001:db8:9:1")
 	el=$(field elapsed_us "$out")
-	st_grep "$name slow: a lost update is resent after the RTO" '^setloc rcode=0 .*attempts=2 ' "$out"
-	# The copy is resent after RTO; its answer needs the 200 ms path RTT.
+	st_grep "$name slow: a lost update is resent and acknowledged" \
+		'^setloc rcode=0 tsig_error=0 err=0 attempts=([2-9]|1[0-9]) ' "$out"
+	# The copy is resent after the RTO; its answer needs the 200 ms path RTT.
 	[ "${el:-0}" -ge "$((rto + 190000))" ] && st_pass "$name slow: resent after the RTO, acknowledged in ${el} us" ||
 		st_fail "$name slow: resent too early: ${el} us < $rto + 190000"
 	drv_stop
@@ -340,7 +379,7 @@ EOF
 	NAMED_PID=$ST_PID
 	st_wait_answer "$NAMED_PID" 127.0.0.1 "$port" example.ilnp. 20 || st_fatal "named did not start"
 	scenario bind "$port" "rcode=5 tsig_error=0"
-	lossy bind "$port" yes
+	lossy bind "$port"
 	st_stop_pid "$NAMED_PID"
 	st_forget "$NAMED_PID"
 }
@@ -392,11 +431,45 @@ EOF
 	KNOTD_PID=$ST_PID
 	st_wait_answer "$KNOTD_PID" 127.0.0.1 "$port" example.ilnp. 20 || st_fatal "knotd did not start"
 	scenario knot "$port" "rcode=(5|9) tsig_error=(0|17)"
-	lossy knot "$port" no
+	lossy knot "$port"
 	st_stop_pid "$KNOTD_PID"
 	st_forget "$KNOTD_PID"
 }
 
+# --- ilnpdnsd -----------------------------------------------------------
+run_ilnpdnsd()
+{
+	local port dir
+	port=$(st_free_port)
+	dir="$ST_DIR/ilnpdnsd"
+	mkdir -p "$dir"
+	write_zone "$dir/example.ilnp.zone"
+	cat >"$dir/ilnpdnsd.yaml" <<EOF
+server:
+  listen: [ "127.0.0.1@$port" ]
+  database: $dir/db
+  workers: 2
+  control: $dir/ctl.sock
+key:
+  - id: mn-key
+    algorithm: hmac-sha256
+    secret: "$SECRET"
+zone:
+  - domain: example.ilnp.
+    file: $dir/example.ilnp.zone
+    update-policy:
+      - deny mn-key name locked.example.ilnp. ANY
+      - grant mn-key subdomain example.ilnp. ANY
+EOF
+	st_start_ilnpdnsd "$dir/ilnpdnsd.yaml"
+	st_wait_answer "$ILNPDNSD_PID" 127.0.0.1 "$port" example.ilnp. 20 || st_fatal "ilnpdnsd did not answer"
+	# RFC 3007 2: updates the policy does not allow, signed or not, are REFUSED.
+	scenario ilnpdnsd "$port" "rcode=5 tsig_error=0"
+	lossy ilnpdnsd "$port"
+	st_stop_ilnpdnsd
+}
+
+run_ilnpdnsd
 run_named
 run_knotd
 st_done

@@ -201,54 +201,57 @@ static int check_name(const struct ilnpdns_upd_msg *m, const uint8_t *name)
 	return 0;
 }
 
-int ilnpdns_upd_prereq_yxdomain(struct ilnpdns_upd_msg *m, const uint8_t *name)
+/* The RFC 2136 forms that name a whole name: TYPE ANY, no RDATA. */
+static int push_name(struct ilnpdns_upd_msg *m, struct upd_section *sec, const uint8_t *name,
+                     uint16_t class)
 {
 	int rc = check_name(m, name);
 
-	return rc < 0 ? rc : section_push(&m->pre, name, ILNPDNS_T_ANY, ILNPDNS_C_ANY, 0, NULL, 0);
+	return rc < 0 ? rc : section_push(sec, name, ILNPDNS_T_ANY, class, 0, NULL, 0);
+}
+
+/* The forms about one RRset or RR: a name in the zone and a data type. */
+static int push_typed(struct ilnpdns_upd_msg *m, struct upd_section *sec, const uint8_t *name,
+                      uint16_t type, uint16_t class, uint32_t ttl, const uint8_t *rdata,
+                      uint16_t rdlen)
+{
+	int rc = check_name(m, name);
+
+	if (rc < 0)
+		return rc;
+	if (!is_data_type(type))
+		return ILNPDNS_EINVAL;
+	return section_push(sec, name, type, class, ttl, rdata, rdlen);
+}
+
+/* Prerequisites, RFC 2136 2.4 (the CLASS says which form). */
+int ilnpdns_upd_prereq_yxdomain(struct ilnpdns_upd_msg *m, const uint8_t *name)
+{
+	return push_name(m, &m->pre, name, ILNPDNS_C_ANY);
 }
 
 int ilnpdns_upd_prereq_nxdomain(struct ilnpdns_upd_msg *m, const uint8_t *name)
 {
-	int rc = check_name(m, name);
-
-	return rc < 0 ? rc : section_push(&m->pre, name, ILNPDNS_T_ANY, ILNPDNS_C_NONE, 0, NULL, 0);
+	return push_name(m, &m->pre, name, ILNPDNS_C_NONE);
 }
 
 int ilnpdns_upd_prereq_yxrrset(struct ilnpdns_upd_msg *m, const uint8_t *name, uint16_t type)
 {
-	int rc = check_name(m, name);
-
-	if (rc < 0)
-		return rc;
-	if (!is_data_type(type))
-		return ILNPDNS_EINVAL;
-	return section_push(&m->pre, name, type, ILNPDNS_C_ANY, 0, NULL, 0);
+	return push_typed(m, &m->pre, name, type, ILNPDNS_C_ANY, 0, NULL, 0);
 }
 
 int ilnpdns_upd_prereq_nxrrset(struct ilnpdns_upd_msg *m, const uint8_t *name, uint16_t type)
 {
-	int rc = check_name(m, name);
-
-	if (rc < 0)
-		return rc;
-	if (!is_data_type(type))
-		return ILNPDNS_EINVAL;
-	return section_push(&m->pre, name, type, ILNPDNS_C_NONE, 0, NULL, 0);
+	return push_typed(m, &m->pre, name, type, ILNPDNS_C_NONE, 0, NULL, 0);
 }
 
 int ilnpdns_upd_prereq_rr(struct ilnpdns_upd_msg *m, const uint8_t *name, uint16_t type,
                           const uint8_t *rdata, uint16_t rdlen)
 {
-	int rc = check_name(m, name);
-
-	if (rc < 0)
-		return rc;
-	if (!is_data_type(type))
-		return ILNPDNS_EINVAL;
-	return section_push(&m->pre, name, type, ILNPDNS_C_IN, 0, rdata, rdlen);
+	return push_typed(m, &m->pre, name, type, ILNPDNS_C_IN, 0, rdata, rdlen);
 }
 
+/* Updates, RFC 2136 2.5. */
 int ilnpdns_upd_add(struct ilnpdns_upd_msg *m, const uint8_t *name, uint16_t type, uint32_t ttl,
                     const uint8_t *rdata, uint16_t rdlen)
 {
@@ -256,41 +259,26 @@ int ilnpdns_upd_add(struct ilnpdns_upd_msg *m, const uint8_t *name, uint16_t typ
 
 	if (rc < 0)
 		return rc;
-	if (!is_data_type(type))
-		return ILNPDNS_EINVAL;
-	if (ilnpdns_type_is_ilnp(type) && ilnpdns_ilnp_rdata_check(type, rdata, rdlen) < 0)
+	if (is_data_type(type) && ilnpdns_type_is_ilnp(type) &&
+	    ilnpdns_ilnp_rdata_check(type, rdata, rdlen) < 0)
 		return ILNPDNS_ERDATA;
-	return section_push(&m->upd, name, type, ILNPDNS_C_IN, ttl, rdata, rdlen);
+	return push_typed(m, &m->upd, name, type, ILNPDNS_C_IN, ttl, rdata, rdlen);
 }
 
 int ilnpdns_upd_del_rrset(struct ilnpdns_upd_msg *m, const uint8_t *name, uint16_t type)
 {
-	int rc = check_name(m, name);
-
-	if (rc < 0)
-		return rc;
-	if (!is_data_type(type))
-		return ILNPDNS_EINVAL;
-	return section_push(&m->upd, name, type, ILNPDNS_C_ANY, 0, NULL, 0);
+	return push_typed(m, &m->upd, name, type, ILNPDNS_C_ANY, 0, NULL, 0);
 }
 
 int ilnpdns_upd_del_name(struct ilnpdns_upd_msg *m, const uint8_t *name)
 {
-	int rc = check_name(m, name);
-
-	return rc < 0 ? rc : section_push(&m->upd, name, ILNPDNS_T_ANY, ILNPDNS_C_ANY, 0, NULL, 0);
+	return push_name(m, &m->upd, name, ILNPDNS_C_ANY);
 }
 
 int ilnpdns_upd_del_rr(struct ilnpdns_upd_msg *m, const uint8_t *name, uint16_t type,
                        const uint8_t *rdata, uint16_t rdlen)
 {
-	int rc = check_name(m, name);
-
-	if (rc < 0)
-		return rc;
-	if (!is_data_type(type))
-		return ILNPDNS_EINVAL;
-	return section_push(&m->upd, name, type, ILNPDNS_C_NONE, 0, rdata, rdlen);
+	return push_typed(m, &m->upd, name, type, ILNPDNS_C_NONE, 0, rdata, rdlen);
 }
 
 /* ---- presentation text ---- */

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "bench_echo.h"
+#include "bench_failover.h"
+#include "bench_impair.h"
 #include "bench_query.h"
 #include "bench_table6.h"
 #include "bench_update.h"
@@ -25,6 +27,10 @@ static const struct command {
      "trivial UDP responder: the generator's own ceiling"},
     {"table6", bench_table6_main, bench_table6_usage,
      "the query rates of the paper's Table VI: latency there, and the headroom"},
+    {"impair", bench_impair_main, bench_impair_usage,
+     "UDP relay adding one-way delay and random loss (userspace netem)"},
+    {"failover", bench_failover_main, bench_failover_usage,
+     "the paper's failover experiment: rendezvous delay, f-overhead, stale answers"},
 };
 
 static void usage(FILE *f)

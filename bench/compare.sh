@@ -32,6 +32,7 @@ sizes="10000 1000000"
 rounds=3
 duration=10
 ucount=2000
+lcount=500
 servers="ilnpdnsd nsd knotd named"
 out=
 while [ $# -gt 0 ]; do
@@ -52,6 +53,7 @@ if [ $quick = 1 ]; then
 	case " $args " in *" --rounds "*) ;; *) rounds=1 ;; esac
 	case " $args " in *" --duration "*) ;; *) duration=5 ;; esac
 	ucount=200
+	lcount=100
 fi
 for v in $sizes "$rounds" "$duration"; do
 	case $v in '' | *[!0-9]*) echo "compare.sh: not a number: $v" >&2; exit 2 ;; esac
@@ -344,6 +346,11 @@ run_server()
 		taskset -c $GCORE "$BENCH" update -s "127.0.0.1@$port" -z "$ZONE" -y "$KEY" -n "$ucount" \
 			-c 16 --visible-sample 10 --json >"$pfx.u" 2>"$pfx.u.err" ||
 			log "$s: not every update got a verified NOERROR (see the table)"
+		# Latency on its own: one update at a time, every one probed, so
+		# update->visible is not the queueing of the throughput run.
+		taskset -c $GCORE "$BENCH" update -s "127.0.0.1@$port" -z "$ZONE" -y "$KEY" -n "$lcount" \
+			-c 1 --visible-sample 1 --json >"$pfx.l" 2>"$pfx.l.err" ||
+			log "$s: not every single update got a verified NOERROR (see the table)"
 	fi
 	stop_pid "$pid"
 }
@@ -420,12 +427,12 @@ table()
 	echo
 	echo "### $h hosts: median of $rounds round(s), $duration s of queries per run"
 	echo
-	echo "| server | queries/s | vs NSD | vs Knot | p50 ms | p99 ms | lost | signed updates/s | vs BIND | update->visible median ms | cold start ms | VmRSS MiB | PSS MiB |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| server | queries/s | vs NSD | vs Knot | p50 ms | p99 ms | lost | signed updates/s | vs BIND | update->visible median ms, 1 in flight | same, 16 in flight | cold start ms | VmRSS MiB | PSS MiB |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for s in $servers; do
 		q=$(med "$h" "$s" q queries_per_s)
 		if [ -z "$q" ]; then
-			echo "| $s | failed | | | | | | | | | | | |"
+			echo "| $s | failed | | | | | | | | | | | | |"
 			continue
 		fi
 		u=$(med "$h" "$s" u updates_per_s)
@@ -434,7 +441,7 @@ table()
 			ne=$(sum "$h" "$s" u noerror) se=$(sum "$h" "$s" u sent)
 			[ "$ne" = "$se" ] || unote=" ($ne/$se NOERROR)"
 		fi
-		printf '| %s | %.0f | %s | %s | %s | %s | %s | %s%s | %s | %s | %s | %s | %s |\n' \
+		printf '| %s | %.0f | %s | %s | %s | %s | %s | %s%s | %s | %s | %s | %s | %s | %s |\n' \
 			"$s" "$q" \
 			"$(ratio "$q" "$(med "$h" nsd q queries_per_s)")" \
 			"$(ratio "$q" "$(med "$h" knotd q queries_per_s)")" \
@@ -442,12 +449,13 @@ table()
 			"$(sum "$h" "$s" q lost)" \
 			"$(or_dash "$u")" "$unote" \
 			"$(ratio "$u" "$(med "$h" named u updates_per_s)")" \
+			"$(or_dash "$(med "$h" "$s" l visible_p50_ms)")" \
 			"$(or_dash "$(med "$h" "$s" u visible_p50_ms)")" \
 			"$(med "$h" "$s" cold cold)" \
 			"$(med "$h" "$s" mem rss)" "$(med "$h" "$s" mem pss)"
 	done
 	q=$(med "$h" responder q queries_per_s)
-	printf '| generator ceiling (trivial responder) | %.0f | | | %s | %s | %s | | | | | | |\n' \
+	printf '| generator ceiling (trivial responder) | %.0f | | | %s | %s | %s | | | | | | | |\n' \
 		"${q:-0}" "$(med "$h" responder q p50_ms)" "$(med "$h" responder q p99_ms)" \
 		"$(sum "$h" responder q lost)"
 	echo
@@ -563,7 +571,7 @@ report()
 	echo
 	echo "One worker each on core $SCORE (ilnpdnsd workers: 1, NSD server-count: 1, Knot udp/tcp/background-workers: 1, BIND -n 1), ilnpdns-bench on core $GCORE."
 	echo "Queries: closed loop, 100 in flight over 4 UDP sockets, mix 40% L64, 20% NID, 20% AAAA, 10% LP, 10% NXDOMAIN over all hosts."
-	echo "Updates: TSIG hmac-sha256 over UDP, 16 in flight, $ucount per run, durable defaults; update->visible = send until a UDP query shows the new L64 (every 10th update)."
+	echo "Updates: TSIG hmac-sha256 over UDP, 16 in flight, $ucount per run, durable defaults; update->visible = send until a UDP query shows the new L64 (every 10th update); the latency run: $lcount updates one at a time, every one probed."
 	echo "Cold start: process start to the first NOERROR answer for the last host (ilnpdnsd: existing database; peers: loading their zone file)."
 	echo "Memory: after the query load; VmRSS of the largest server process, PSS summed over the server's processes."
 	for h in $sizes; do

@@ -51,6 +51,25 @@ static bool get(struct lookup *l, const uint8_t *key, size_t klen, uint16_t type
 }
 
 /*
+ * Read every RRset of one name with one cursor descent (store_node_get());
+ * the helpers below pick the types they need from it.
+ */
+static void node_read(struct lookup *l, const uint8_t *key, size_t klen, struct store_node *n)
+{
+	if (store_node_get(l->txn, &l->zone, key, klen, n) != 0)
+		l->failed = true;
+}
+
+static bool node_type(struct lookup *l, const uint8_t *key, size_t klen, const struct store_node *n,
+                      uint16_t type, struct store_rrset *out)
+{
+	int rc = store_node_rrset(l->txn, &l->zone, key, klen, n, type, out);
+	if (rc != 0 && rc != ILNPDNS_ENOENT)
+		l->failed = true;
+	return rc == 0;
+}
+
+/*
  * Append an RRset. Required data that does not fit sets TC (RFC 2181 9);
  * optional data is just left out. Once TC is set nothing more is added.
  */
@@ -91,25 +110,26 @@ static unsigned key_labels(const uint8_t *key, size_t klen)
 }
 
 /*
- * The highest zone cut on the way from the apex down to the name with this
- * key (RFC 1034 4.3.2 step 3b; the apex itself is no cut). Every ancestor's
- * key is a prefix of the name's key ending at a terminator, so each level is
- * one exact probe for NS. With self false the name itself is not probed (a
- * DS query at a cut belongs to the parent side, RFC 4035 3.1.4.1). Returns
- * the cut's key length, 0 when there is none.
+ * The highest zone cut strictly between the apex and the name with this key
+ * (RFC 1034 4.3.2 step 3b; the apex itself is no cut). Every ancestor's key
+ * is a prefix of the name's key ending at a terminator, so each level is one
+ * exact probe for NS. The name itself is left to node_cut(), which reads it
+ * from the name's node. Returns the cut's key length, 0 when there is none.
  */
-static size_t find_cut(struct lookup *l, const uint8_t *key, size_t klen, bool self,
-                       struct store_rrset *ns)
+static size_t find_cut(struct lookup *l, const uint8_t *key, size_t klen, struct store_rrset *ns)
 {
-	for (size_t i = 0; i < klen; i++) {
-		if (key[i] != 0x00)
-			continue;
-		if (i + 1 == klen && !self)
-			break;
-		if (get(l, key, i + 1, ILNPDNS_T_NS, ns))
+	for (size_t i = 0; i + 1 < klen; i++) {
+		if (key[i] == 0x00 && get(l, key, i + 1, ILNPDNS_T_NS, ns))
 			return i + 1;
 	}
 	return 0;
+}
+
+/* Is the name of this node (not the apex: klen > 0) a zone cut? */
+static bool node_cut(struct lookup *l, const uint8_t *key, size_t klen, const struct store_node *n,
+                     struct store_rrset *ns)
+{
+	return klen > 0 && node_type(l, key, klen, n, ILNPDNS_T_NS, ns);
 }
 
 /*
@@ -157,9 +177,11 @@ static void referral(struct lookup *l, const uint8_t *cutname, const struct stor
 			              : in_domain || !ilnpdns_dname_is_under(rd, l->zone.apex))
 				continue;
 			size_t tlen = store_owner_key(&l->zone, rd, l->s->tkey);
+			struct store_node *tn = &l->s->tnode;
+			node_read(l, l->s->tkey, tlen, tn);
 			for (size_t i = 0; i < sizeof(glue_types) / sizeof(glue_types[0]); i++) {
 				struct store_rrset g;
-				if (get(l, l->s->tkey, tlen, glue_types[i], &g))
+				if (node_type(l, l->s->tkey, tlen, tn, glue_types[i], &g))
 					add(l, RESPONSE_ADDITIONAL, rd, emit_ttl(l, &g), &g,
 					    pass == 0);
 			}
@@ -218,11 +240,15 @@ static void lp_targets(struct lookup *l, const struct store_rrset *lp)
 		if (seen)
 			continue;
 		size_t tlen = store_owner_key(&l->zone, target, l->s->tkey);
+		struct store_node *tn = &l->s->tnode;
 		struct store_rrset rs;
-		if (find_cut(l, l->s->tkey, tlen, true, &rs))
+		if (find_cut(l, l->s->tkey, tlen, &rs))
 			continue; /* occluded: not ours to answer */
+		node_read(l, l->s->tkey, tlen, tn);
+		if (node_cut(l, l->s->tkey, tlen, tn, &rs))
+			continue; /* the target is a delegation point */
 		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-			if (get(l, l->s->tkey, tlen, types[i], &rs))
+			if (node_type(l, l->s->tkey, tlen, tn, types[i], &rs))
 				add(l, RESPONSE_ADDITIONAL, target, emit_ttl(l, &rs), &rs, false);
 	}
 }
@@ -233,7 +259,7 @@ static void lp_targets(struct lookup *l, const struct store_rrset *lp)
  * locators; for NID with LP also the LP targets' locators if room remains.
  */
 static void ilnp_additional(struct lookup *l, const uint8_t *owner, const uint8_t *key, size_t klen,
-                            const struct store_rrset *answer)
+                            const struct store_node *node, const struct store_rrset *answer)
 {
 	static const uint16_t for_nid[] = {ILNPDNS_T_L64, ILNPDNS_T_L32, ILNPDNS_T_LP};
 	static const uint16_t for_l32[] = {ILNPDNS_T_NID, ILNPDNS_T_L64, ILNPDNS_T_LP};
@@ -260,7 +286,7 @@ static void ilnp_additional(struct lookup *l, const uint8_t *owner, const uint8_
 	bool lp_added = false;
 	for (int i = 0; i < 3; i++) {
 		struct store_rrset rs;
-		if (!get(l, key, klen, types[i], &rs))
+		if (!node_type(l, key, klen, node, types[i], &rs))
 			continue;
 		bool ok = add(l, RESPONSE_ADDITIONAL, owner, emit_ttl(l, &rs), &rs, false);
 		if (ok && rs.type == ILNPDNS_T_LP) {
@@ -320,18 +346,22 @@ static bool any_answer(struct lookup *l, const uint8_t *owner, const uint8_t *ke
  * stands for it, RFC 4592 3.4), writing owner as the owner name.
  */
 static enum node_result node_answer(struct lookup *l, const uint8_t *owner, const uint8_t *key,
-                                    size_t klen, const uint8_t **next)
+                                    size_t klen, const struct store_node *node,
+                                    const uint8_t **next)
 {
 	struct store_rrset rs;
 
+	if (node->state == STORE_NAME_NONE)
+		return NODE_NONE;
 	if (l->qtype == ILNPDNS_T_ANY) {
 		if (any_answer(l, owner, key, klen))
 			return NODE_ANSWERED;
-	} else if (get(l, key, klen, l->qtype, &rs)) {
+	} else if (node_type(l, key, klen, node, l->qtype, &rs)) {
 		if (add(l, RESPONSE_ANSWER, owner, emit_ttl(l, &rs), &rs, true))
-			ilnp_additional(l, owner, key, klen, &rs);
+			ilnp_additional(l, owner, key, klen, node, &rs);
 		return NODE_ANSWERED;
-	} else if (l->qtype != ILNPDNS_T_CNAME && get(l, key, klen, ILNPDNS_T_CNAME, &rs)) {
+	} else if (l->qtype != ILNPDNS_T_CNAME &&
+	           node_type(l, key, klen, node, ILNPDNS_T_CNAME, &rs)) {
 		/* RFC 1034 4.3.2 step 3a: the CNAME, then its target. */
 		const uint8_t *rd;
 		uint16_t rdlen;
@@ -344,8 +374,7 @@ static enum node_result node_answer(struct lookup *l, const uint8_t *owner, cons
 		return NODE_CNAME;
 	}
 	/* RFC 8020: an empty non-terminal exists, so it is NODATA. */
-	return store_name_state(l->txn, &l->zone, key, klen) == STORE_NAME_NONE ? NODE_NONE
-	                                                                        : NODE_NODATA;
+	return NODE_NODATA;
 }
 
 void answer_query(struct answer_scratch *s, struct store_txn *txn, const uint8_t *qname,
@@ -375,7 +404,15 @@ void answer_query(struct answer_scratch *s, struct store_txn *txn, const uint8_t
 	for (unsigned chain = 0;; chain++) {
 		size_t klen = store_owner_key(&l.zone, name, s->key);
 		struct store_rrset ns;
-		size_t cut = find_cut(&l, s->key, klen, qtype != ILNPDNS_T_DS, &ns);
+		size_t cut = find_cut(&l, s->key, klen, &ns);
+		if (!cut) {
+			/* One descent reads the name's RRsets: its own NS (a DS
+			 * query at a cut belongs to the parent side, RFC 4035
+			 * 3.1.4.1), the answer and the additional data. */
+			node_read(&l, s->key, klen, &s->node);
+			if (qtype != ILNPDNS_T_DS && node_cut(&l, s->key, klen, &s->node, &ns))
+				cut = klen;
+		}
 		if (cut) {
 			unsigned below = ilnpdns_dname_labels(name) - l.zone.apex_labels;
 			const uint8_t *cutname =
@@ -387,7 +424,7 @@ void answer_query(struct answer_scratch *s, struct store_txn *txn, const uint8_t
 		}
 		res->aa = true;
 		const uint8_t *next = NULL;
-		enum node_result nr = node_answer(&l, name, s->key, klen, &next);
+		enum node_result nr = node_answer(&l, name, s->key, klen, &s->node, &next);
 		if (nr == NODE_NONE) {
 			/* RFC 4592 3.3.1: the source of synthesis is "*" under the
 			 * closest encloser; an existing name or ENT blocks it, and
@@ -396,7 +433,8 @@ void answer_query(struct answer_scratch *s, struct store_txn *txn, const uint8_t
 			memcpy(s->wkey, s->key, ce);
 			s->wkey[ce] = '*';
 			s->wkey[ce + 1] = 0x00;
-			nr = node_answer(&l, name, s->wkey, ce + 2, &next);
+			node_read(&l, s->wkey, ce + 2, &s->node);
+			nr = node_answer(&l, name, s->wkey, ce + 2, &s->node, &next);
 		}
 		if (nr == NODE_NONE) {
 			negative(&l, ILNPDNS_RCODE_NXDOMAIN);

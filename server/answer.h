@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "ilnpdns/dname.h"
+#include "store.h"
 
 struct response;
 struct store_txn;
@@ -16,14 +17,16 @@ struct store_txn;
 
 /*
  * Scratch state for one lookup, embedded in the worker's query_ctx so a
- * query allocates nothing: the names of the CNAME chain (qname first) and
- * the lookup keys.
+ * query allocates nothing: the names of the CNAME chain (qname first), the
+ * lookup keys and the nodes read from the store.
  */
 struct answer_scratch {
 	uint8_t names[ANSWER_CHAIN_MAX + 1][ILNPDNS_DNAME_MAXLEN];
 	uint8_t key[ILNPDNS_DNAME_KEYMAX];
 	uint8_t wkey[ILNPDNS_DNAME_KEYMAX];
 	uint8_t tkey[ILNPDNS_DNAME_KEYMAX];
+	struct store_node node;  /* the name (or wildcard) being answered */
+	struct store_node tnode; /* an LP target or glue owner */
 };
 
 struct answer_result {

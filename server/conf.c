@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "ilnpdns/base64.h"
 #include "ilnpdns/error.h"
 #include "ilnpdns/log.h"
 #include "ilnpdns/yconf.h"
@@ -96,6 +98,7 @@ struct conf_parse {
 	size_t nkeys;
 	struct yconf_str *key_files;
 	size_t nkey_files;
+	char *cookie_secret; /* server.cookie-secret as written (wiped when freed) */
 };
 
 static const struct yconf_name ttl_names[] = {
@@ -131,6 +134,29 @@ static int check_user(void *obj, void *field, void *user, char *why, size_t whyl
 		snprintf(why, whylen, "no such user \"%s\"", name);
 		return -1;
 	}
+	return 0;
+}
+
+/* server.cookie-secret: 32 hex digits, decoded into the conf (RFC 9018 4.4: 16 octets). */
+static int check_cookie_secret(void *obj, void *field, void *user, char *why, size_t whylen)
+{
+	struct conf_parse *p = obj;
+	const char *hex = *(char **)field;
+	size_t n = sizeof(p->c.cookie_secret);
+	if (strlen(hex) != 2 * n) {
+		snprintf(why, whylen, "want %zu hex digits (%zu octets)", 2 * n, n);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int hi = ilnpdns_hexval(hex[2 * i]), lo = ilnpdns_hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			snprintf(why, whylen, "not a hex digit at position %zu",
+			         2 * i + (hi < 0 ? 1 : 2));
+			return -1;
+		}
+		p->c.cookie_secret[i] = (uint8_t)(hi << 4 | lo);
+	}
+	p->c.cookie_secret_set = true;
 	return 0;
 }
 
@@ -227,6 +253,14 @@ static const struct yconf_key server_keys[] = {
      .max = 3600000,
      .dflt = "10s",
      .help = "close TCP connections idle this long (RFC 7766 6.2.3)"},
+    {.key = "tcp-message-timeout",
+     .type = YCONF_DURATION,
+     .offset = S(tcp_message_ms),
+     .width = W(tcp_message_ms),
+     .min = 100,
+     .max = 3600000,
+     .dflt = "5s",
+     .help = "a TCP message begun must arrive whole within this (slow senders)"},
     {.key = "tcp-max-clients",
      .type = YCONF_UINT,
      .offset = S(tcp_max_clients),
@@ -278,6 +312,77 @@ static const struct yconf_key server_keys[] = {
      .max = 1000000,
      .dflt = "20",
      .help = "failed TSIG/SIG(0) checks per source address and minute before it is refused"},
+    {.key = "cookie-secret",
+     .type = YCONF_STRING,
+     .offset = offsetof(struct conf_parse, cookie_secret),
+     .check = check_cookie_secret,
+     .help = "DNS cookie secret, 32 hex digits, shared by anycast peers (default: random)"},
+    {.key = NULL},
+};
+
+static const struct yconf_key update_keys[] = {
+    {.key = "require-cookie-or-tcp",
+     .type = YCONF_BOOL,
+     .offset = S(update_require_cookie),
+     .dflt = "false",
+     .help = "SIG(0) updates over UDP need a valid DNS cookie before any verification"},
+    {.key = "max-rrs",
+     .type = YCONF_UINT,
+     .offset = S(update_max_rrs),
+     .width = W(update_max_rrs),
+     .min = 1,
+     .max = 65535,
+     .dflt = "1000",
+     .help = "prerequisite and update RRs one UPDATE may hold; more are REFUSED"},
+    {.key = NULL},
+};
+
+static const struct yconf_key rrl_keys[] = {
+    {.key = "enable",
+     .type = YCONF_BOOL,
+     .offset = S(rrl_enable),
+     .dflt = "false",
+     .help = "limit UDP responses per client network (response rate limiting)"},
+    {.key = "responses-per-second",
+     .type = YCONF_UINT,
+     .offset = S(rrl_rate),
+     .width = W(rrl_rate),
+     .min = 1,
+     .max = 1000000,
+     .dflt = "20",
+     .help = "responses per second per network, response kind and name"},
+    {.key = "slip",
+     .type = YCONF_UINT,
+     .offset = S(rrl_slip),
+     .width = W(rrl_slip),
+     .min = 0,
+     .max = 10,
+     .dflt = "2",
+     .help = "every slip-th limited response is sent truncated (TC=1); 0: drop all"},
+    {.key = "ipv4-prefix-length",
+     .type = YCONF_UINT,
+     .offset = S(rrl_v4_prefix),
+     .width = W(rrl_v4_prefix),
+     .min = 8,
+     .max = 32,
+     .dflt = "24",
+     .help = "IPv4 clients are counted per network of this length"},
+    {.key = "ipv6-prefix-length",
+     .type = YCONF_UINT,
+     .offset = S(rrl_v6_prefix),
+     .width = W(rrl_v6_prefix),
+     .min = 16,
+     .max = 128,
+     .dflt = "56",
+     .help = "IPv6 clients are counted per network of this length"},
+    {.key = "table-size",
+     .type = YCONF_UINT,
+     .offset = S(rrl_table_size),
+     .width = W(rrl_table_size),
+     .min = 16,
+     .max = 1 << 24,
+     .dflt = "65536",
+     .help = "buckets per worker (rounded up to a power of two)"},
     {.key = NULL},
 };
 
@@ -416,6 +521,12 @@ static const struct yconf_key key_keys[] = {
 
 static const struct yconf_key top_keys[] = {
     {.key = "server", .type = YCONF_MAP, .offset = 0, .sub = server_keys, .help = "server options"},
+    {.key = "update", .type = YCONF_MAP, .offset = 0, .sub = update_keys, .help = "update options"},
+    {.key = "rrl",
+     .type = YCONF_MAP,
+     .offset = 0,
+     .sub = rrl_keys,
+     .help = "response rate limiting (UDP)"},
     {.key = "key",
      .type = YCONF_LIST,
      .offset = offsetof(struct conf_parse, keys),
@@ -768,6 +879,13 @@ static int conf_build(struct conf_parse *p, const char *path, const char *name, 
 	c->nkeys = 0;
 	if (c->workers == 0)
 		c->workers = online_cpus();
+	/* Without a configured secret, a random one per load: a reload rolls
+	 * it over (the workers keep accepting the previous one). */
+	if (!c->cookie_secret_set &&
+	    getrandom(c->cookie_secret, sizeof(c->cookie_secret), 0) != sizeof(c->cookie_secret)) {
+		conf_free(c);
+		return ILNPDNS_ECRYPTO;
+	}
 
 	if ((path != NULL && (c->path = strdup(path)) == NULL) ||
 	    (c->listen = calloc(p->nlisten ? p->nlisten : 1, sizeof(*c->listen))) == NULL ||
@@ -812,6 +930,9 @@ static void parse_free(struct conf_parse *p)
 	for (size_t i = 0; i < p->nkeys; i++)
 		if (p->keys[i].secret != NULL)
 			explicit_bzero(p->keys[i].secret, strlen(p->keys[i].secret));
+	if (p->cookie_secret != NULL)
+		explicit_bzero(p->cookie_secret, strlen(p->cookie_secret));
+	explicit_bzero(p->c.cookie_secret, sizeof(p->c.cookie_secret));
 	yconf_free(top_keys, p);
 }
 
@@ -897,6 +1018,7 @@ void conf_free(struct conf *conf)
 	free(conf->user);
 	if (conf->keys != NULL)
 		explicit_bzero(conf->keys, conf->nkeys * sizeof(*conf->keys));
+	explicit_bzero(conf->cookie_secret, sizeof(conf->cookie_secret));
 	free(conf->keys);
 	for (size_t i = 0; i < conf->nzones; i++) {
 		free(conf->zones[i].domain);

@@ -87,6 +87,7 @@ struct conf {
 	struct conf_addr *metrics; /* Prometheus listener or NULL */
 	uint16_t edns_size;    /* advertised and maximum UDP payload, default 1232 */
 	unsigned tcp_idle_ms;  /* idle timeout, default 10000 */
+	unsigned tcp_message_ms; /* a begun message must arrive whole within, default 5000 */
 	unsigned tcp_max_clients;   /* connections per worker, default 1000 */
 	unsigned tcp_max_per_source; /* connections per client address, default 32 */
 	int log_level;         /* LOG_ERR..LOG_DEBUG */
@@ -100,6 +101,20 @@ struct conf {
 	/* update: limits of the update path */
 	unsigned update_batch_max;   /* updates per group commit, default 64 */
 	unsigned sig0_fail_limit;    /* failed SIG(0)/TSIG checks per source per minute, default 20 */
+
+	/* DNS cookies (RFC 7873, RFC 9018; cookie.h) */
+	uint8_t cookie_secret[16];  /* server.cookie-secret, or random for each load */
+	bool cookie_secret_set;     /* from the file (servers sharing an anycast address) */
+	bool update_require_cookie; /* update.require-cookie-or-tcp: SIG(0) over UDP needs one */
+	unsigned update_max_rrs;    /* update.max-rrs: prerequisite + update RRs, default 1000 */
+
+	/* rrl: response rate limiting (rrl.h), read at start only */
+	bool rrl_enable;
+	unsigned rrl_rate;       /* responses-per-second, default 20 */
+	unsigned rrl_slip;       /* slip, default 2 */
+	unsigned rrl_v4_prefix;  /* ipv4-prefix-length, default 24 */
+	unsigned rrl_v6_prefix;  /* ipv6-prefix-length, default 56 */
+	unsigned rrl_table_size; /* table-size, buckets per worker, default 65536 */
 
 	/* zone: */
 	struct conf_zone *zones;

@@ -71,11 +71,11 @@
  *   zone-status ZONE       the zone's serial, then one line per notify
  *                          target (see cmd_zone_status())
  *   wait-serial ZONE SERIAL [SECONDS]
- *                          reply once every notify target of ZONE has
- *                          acknowledged or transferred SERIAL or later
- *                          ("reached SERIAL", ok), or after SECONDS
- *                          (default 60; the lagging targets, then
- *                          ". error: timeout ...")
+ *                          reply once every notify target of ZONE answered
+ *                          our SOA query with SERIAL or later (serves it,
+ *                          notify_zone_reached(); "reached SERIAL", ok), or
+ *                          after SECONDS (default 60; the lagging targets,
+ *                          then ". error: timeout ..." naming them)
  *   events                 the change feed: one JSON object per line per
  *                          committed update, until the client closes
  *                          (see events_line()); no status line unless the
@@ -99,7 +99,7 @@
 #define REPLY_BUFSIZE 65536
 #define WAIT_DEFAULT  60        /* seconds wait-serial waits without an explicit limit */
 #define WAIT_MAX      86400     /* the longest it may be asked to */
-#define WAIT_POLL_MS  20        /* how often it looks */
+#define WAIT_POLL_MS  100       /* how often it looks (a confirmation also wakes it) */
 #define EVENTS_QUEUE  4096      /* changes queued between the writer and the loop */
 #define EVENTS_BEHIND (4 << 20) /* octets a subscriber may lag before it is dropped */
 
@@ -418,7 +418,7 @@ static const struct conf_zone *configured_zone(const char *text, uint8_t *apex, 
 /* One notify target's state: where, which key, then "name value" fields (see the man page). */
 static void print_target(FILE *out, const struct notify_status *t, const struct conf_zone *z)
 {
-	char addr[80], acked[32], xfr[32], key[4 * ILNPDNS_DNAME_MAXLEN + 1] = "-";
+	char addr[80], acked[32], xfr[32], serving[32], key[4 * ILNPDNS_DNAME_MAXLEN + 1] = "-";
 	fmt_sockaddr(&t->addr, addr, sizeof(addr));
 	for (size_t i = 0; t->has_key && i < z->nnotify; i++)
 		if (z->notify[i].has_key && z->notify[i].addrlen == t->addrlen &&
@@ -427,21 +427,29 @@ static void print_target(FILE *out, const struct notify_status *t, const struct 
 			snprintf(key, sizeof(key), "?");
 	fmt_time(t->acked_time, acked, sizeof(acked));
 	fmt_time(t->xfr_time, xfr, sizeof(xfr));
+	fmt_time(t->serving_time, serving, sizeof(serving));
 	fprintf(out, "target %s\tkey %s\t", addr, key);
 	if (t->acked_time)
 		fprintf(out, "acked %u %s\t", t->acked_serial, acked);
 	else
 		fprintf(out, "acked - never\t");
 	if (t->xfr_time)
-		fprintf(out, "transferred %u %s\t", t->xfr_serial, xfr);
+		fprintf(out, "transferred %s %u %s\t",
+		        t->xfr_type == ILNPDNS_T_AXFR ? "AXFR" : "IXFR", t->xfr_serial, xfr);
 	else
 		fprintf(out, "transferred - never\t");
+	if (t->serving_time)
+		fprintf(out, "serving %u %s\t", t->serving_serial, serving);
+	else
+		fprintf(out, "serving - never\t");
 	fprintf(out, "sent %llu\tfailures %llu\tlast-rcode %s\t", (unsigned long long)t->sent,
 	        (unsigned long long)t->failures, rcode_name(t->last_rcode));
 	if (t->in_flight)
-		fprintf(out, "notifying %u\n", t->pending_serial);
+		fprintf(out, "notifying %u\t", t->pending_serial);
 	else
-		fprintf(out, "notifying -\n");
+		fprintf(out, "notifying -\t");
+	fprintf(out, "probes %llu\tprobing %s\n", (unsigned long long)t->probes,
+	        t->probing ? "yes" : "no");
 }
 
 /* The zone's targets (up to 64, the configuration's limit), or 0 with *n 0. */
@@ -464,8 +472,9 @@ static int zone_targets(const uint8_t *apex, struct notify_status *st, size_t ca
  * zone-status ZONE:
  *   zone NAME TAB serial N TAB targets K
  *   target ADDR@PORT TAB key KEY|- TAB acked SERIAL TIME|acked - never TAB
- *     transferred SERIAL TIME|transferred - never TAB sent N TAB failures N TAB
- *     last-rcode RCODE|- TAB notifying SERIAL|-
+ *     transferred AXFR|IXFR SERIAL TIME|transferred - never TAB
+ *     serving SERIAL TIME|serving - never TAB sent N TAB failures N TAB
+ *     last-rcode RCODE|- TAB notifying SERIAL|- TAB probes N TAB probing yes|no
  */
 static int cmd_zone_status(struct request *req, FILE *out, char *err, size_t errlen)
 {
@@ -666,7 +675,9 @@ static void reply_close(int fd, const char *data, int rc, const char *err)
 	close(fd);
 }
 
-/* ---- wait-serial: a timer polls notify_zone_reached() ---- */
+/*
+ * ---- wait-serial: notify_zone_reached() on each confirmation (on_confirm()) and on a timer ----
+ */
 
 struct waiter {
 	struct waiter *prev, *next;
@@ -691,13 +702,18 @@ static void waiter_end(struct waiter *wt, int rc, const char *data, const char *
 	free(wt);
 }
 
-/* Lines naming the targets below the serial (for a timeout). */
-static char *lagging_targets(const struct waiter *wt, size_t *lag, size_t *total)
+/*
+ * Lines (as zone-status prints them) for the targets not known to serve the
+ * serial, for a timeout; names gets "ADDR@PORT serves N|nothing confirmed", ...
+ */
+static char *lagging_targets(const struct waiter *wt, size_t *lag, size_t *total, char *names,
+                             size_t ncap)
 {
 	struct notify_status st[64];
-	char *text = NULL;
-	size_t len = 0, n = 0;
+	char *text = NULL, addr[80];
+	size_t len = 0, n = 0, used = 0;
 	*lag = 0;
+	names[0] = '\0';
 	zone_targets(wt->apex, st, 64, &n);
 	*total = n;
 	FILE *out = open_memstream(&text, &len);
@@ -705,15 +721,20 @@ static char *lagging_targets(const struct waiter *wt, size_t *lag, size_t *total
 		return NULL;
 	const struct conf_zone *z = conf_zone_find(ctl.srv->conf, wt->apex);
 	for (size_t i = 0; z && i < n; i++) {
-		/* RFC 1982: reached when acked or transferred is serial or later. */
-		bool a = st[i].acked_time && (st[i].acked_serial == wt->serial ||
-		                              (int32_t)(st[i].acked_serial - wt->serial) > 0);
-		bool x = st[i].xfr_time && (st[i].xfr_serial == wt->serial ||
-		                            (int32_t)(st[i].xfr_serial - wt->serial) > 0);
-		if (a || x)
+		if (notify_status_serves(&st[i], wt->serial))
 			continue;
 		(*lag)++;
 		print_target(out, &st[i], z);
+		fmt_sockaddr(&st[i].addr, addr, sizeof(addr));
+		int w;
+		if (st[i].serving_time)
+			w = snprintf(names + used, ncap - used, "%s%s serves %u", used ? ", " : "",
+			             addr, st[i].serving_serial);
+		else
+			w = snprintf(names + used, ncap - used, "%s%s nothing confirmed",
+			             used ? ", " : "", addr);
+		if (w > 0)
+			used = used + (size_t)w < ncap ? used + (size_t)w : ncap - 1;
 	}
 	fclose(out);
 	return text;
@@ -723,7 +744,7 @@ static void waiter_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct waiter *wt = arg;
 	struct timeval now, poll = {0, WAIT_POLL_MS * 1000};
-	char line[64], err[512];
+	char line[64], err[1024], names[768];
 
 	if (ctl.srv->notify == NULL || notify_zone_reached(ctl.srv->notify, wt->apex, wt->serial)) {
 		snprintf(line, sizeof(line), "reached %u\n", wt->serial);
@@ -733,9 +754,10 @@ static void waiter_tick(evutil_socket_t fd, short what, void *arg)
 	gettimeofday(&now, NULL);
 	if (timercmp(&now, &wt->deadline, >=)) {
 		size_t lag, total;
-		char *data = lagging_targets(wt, &lag, &total);
-		snprintf(err, sizeof(err), "timeout: %zu of %zu secondaries of %s below serial %u",
-		         lag, total, wt->zone, wt->serial);
+		char *data = lagging_targets(wt, &lag, &total, names, sizeof(names));
+		snprintf(err, sizeof(err),
+		         "timeout: %zu of %zu secondaries of %s below serial %u: %s", lag, total,
+		         wt->zone, wt->serial, names);
 		waiter_end(wt, ILNPDNS_ETIMEDOUT, data, err);
 		free(data);
 		return;
@@ -794,11 +816,22 @@ static void start_wait(int fd, struct request *req)
 		ctl.waiters->prev = wt;
 	ctl.waiters = wt;
 	log_info("control: wait-serial %s %u (%u s)", wt->zone, wt->serial, secs);
+	/* Probe the secondaries not known to serve it, for as long as we wait. */
+	if (ctl.srv->notify)
+		notify_zone_watch(ctl.srv->notify, wt->apex, wt->serial, secs);
 	waiter_tick(-1, 0, wt); /* maybe reached already */
 	return;
 fail:
 	free(wt);
 	reply_close(fd, NULL, -1, err);
+}
+
+/* A target's confirmed serial moved (notify.c, on the loop): the zone's waiters look now. */
+static void on_confirm(const uint8_t *apex, void *arg)
+{
+	for (struct waiter *wt = ctl.waiters; wt; wt = wt->next)
+		if (ilnpdns_dname_equal(wt->apex, apex))
+			event_active(wt->tick, EV_TIMEOUT, 1);
 }
 
 /* ---- events: the change feed ---- */
@@ -1207,6 +1240,8 @@ int control_start(struct server *srv)
 	feed.ev = ctl.events_ev;
 	pthread_mutex_unlock(&feed.lock);
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
+	if (srv->notify)
+		notify_on_confirm(srv->notify, on_confirm, NULL);
 	log_info("control socket on %s", path);
 	return 0;
 }
@@ -1218,6 +1253,8 @@ void control_stop(struct server *srv)
 	evconnlistener_free(ctl.listener);
 	ctl.listener = NULL;
 	unlink(ctl.path);
+	if (srv->notify)
+		notify_on_confirm(srv->notify, NULL, NULL);
 	while (ctl.waiters)
 		waiter_end(ctl.waiters, -1, NULL, "the daemon is stopping");
 	while (ctl.subs)

@@ -272,10 +272,12 @@ static int keep_restart_settings(const struct conf *running, struct conf *next)
 		               sizeof(*running->metrics));
 	}
 	if (running->tcp_idle_ms != next->tcp_idle_ms ||
+	    running->tcp_message_ms != next->tcp_message_ms ||
 	    running->tcp_max_clients != next->tcp_max_clients ||
 	    running->tcp_max_per_source != next->tcp_max_per_source) {
 		changed[n++] = "tcp limits";
 		next->tcp_idle_ms = running->tcp_idle_ms;
+		next->tcp_message_ms = running->tcp_message_ms;
 		next->tcp_max_clients = running->tcp_max_clients;
 		next->tcp_max_per_source = running->tcp_max_per_source;
 	}

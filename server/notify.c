@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* notify.c -- RFC 1996 NOTIFY: the sender (coalesced, retried, TSIG) and the inbound answer. */
+/* notify.c -- RFC 1996 NOTIFY: the sender (coalesced, retried, TSIG), SOA probes, the inbound
+ * answer. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -49,6 +50,25 @@ struct target {
 
 	struct notify_status st;
 	bool acked, transferred;
+	bool dead; /* dropped by reconfiguration: its timers do nothing more */
+
+	/*
+	 * SOA probes: an acknowledged NOTIFY or a finished transfer does not
+	 * mean the secondary serves the new serial yet (it still fetches or
+	 * applies it), so we ask it, as a resolver would, on the NOTIFY's
+	 * address@port and key.
+	 */
+	struct event *ptm;
+	bool probing;         /* a round runs: ptm is armed */
+	bool probe_in_flight; /* pmsg waits for its answer */
+	int kick_ms;          /* start a round after this long (set off the loop), -1: none */
+	uint16_t probe_id;
+	unsigned probe_sends; /* in this round */
+	unsigned probe_ms;    /* the next interval */
+	uint64_t probe_built_ms;
+	struct ilnpdns_tsig_state ptsig;
+	uint8_t pmsg[MSG_CAP];
+	size_t pmsglen;
 };
 
 struct nzone {
@@ -56,6 +76,9 @@ struct nzone {
 	uint8_t apex[ILNPDNS_DNAME_MAXLEN];
 	bool has_serial;
 	uint32_t serial; /* newest serial announced by notify_zone_changed() */
+	bool has_want;
+	uint32_t want_serial; /* a wait-serial wants this one ... */
+	uint64_t want_until;  /* ... until then (monotonic ms) */
 	struct target *targets;
 };
 
@@ -70,6 +93,8 @@ struct notify {
 	struct event *wake_ev;
 	struct nzone *zones;
 	struct target *dead; /* dropped by reconfiguration, freed on the loop */
+	notify_confirm_fn confirm_fn;
+	void *confirm_arg;
 };
 
 static bool serial_ge(uint32_t a, uint32_t b)
@@ -80,6 +105,31 @@ static bool serial_ge(uint32_t a, uint32_t b)
 static uint64_t unix_now(void)
 {
 	return (uint64_t)time(NULL);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool serves(const struct notify_status *st, uint32_t serial)
+{
+	return st->serving_time != 0 && serial_ge(st->serving_serial, serial);
+}
+
+/*
+ * Must we keep asking t? While it is not known to serve the newest serial
+ * announced, or one a wait-serial wants (*watched, when that is the case).
+ */
+static bool probe_needed(const struct target *t, bool *watched)
+{
+	const struct nzone *z = t->zone;
+	bool w = z->has_want && mono_ms() < z->want_until && !serves(&t->st, z->want_serial);
+	if (watched)
+		*watched = w;
+	return w || (z->has_serial && !serves(&t->st, z->serial));
 }
 
 static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t cap)
@@ -203,7 +253,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	char a[80], z[1024];
 
 	pthread_mutex_lock(&n->mu);
-	if (!t->in_flight)
+	if (t->dead || !t->in_flight)
 		goto out;
 	if (t->transferred && serial_ge(t->st.xfr_serial, t->sent_serial)) {
 		/* It fetched the zone: the NOTIFY evidently arrived. */
@@ -230,6 +280,167 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	transmit(t);
 out:
 	pthread_mutex_unlock(&n->mu);
+}
+
+/* ---- SOA probes (loop thread, lock held) ---- */
+
+/* An SOA query for the apex, RD clear, signed with the target's key when it has one. */
+static int build_probe(struct notify *n, struct target *t)
+{
+	uint8_t *m = t->pmsg, idb[2];
+	const uint8_t *apex = t->zone->apex;
+	size_t alen = ilnpdns_dname_len(apex), len = ILNPDNS_HDR_LEN;
+
+	if (RAND_bytes(idb, 2) != 1)
+		return ILNPDNS_ECRYPTO;
+	t->probe_id = (uint16_t)(idb[0] << 8 | idb[1]);
+	memset(m, 0, ILNPDNS_HDR_LEN);
+	ilnpdns_put16(m, t->probe_id);
+	ilnpdns_put16(m + 4, 1);
+	memcpy(m + len, apex, alen);
+	len += alen;
+	ilnpdns_put16(m + len, ILNPDNS_T_SOA);
+	ilnpdns_put16(m + len + 2, ILNPDNS_C_IN);
+	len += 4;
+	if (t->conf.has_key) {
+		int rc =
+		    ilnpdns_tsig_sign_request(n->tctx, &t->ptsig, &t->conf.key, ILNPDNS_TSIG_FUDGE,
+		                              m, &len, MSG_CAP, unix_now());
+		if (rc)
+			return rc;
+	}
+	t->pmsglen = len;
+	t->probe_built_ms = mono_ms();
+	return 0;
+}
+
+static void probe_stop(struct target *t)
+{
+	t->probing = false;
+	evtimer_del(t->ptm);
+}
+
+/* A new round (or a restart of the running one): first interval, after delay_ms. */
+static void probe_start(struct notify *n, struct target *t, unsigned delay_ms)
+{
+	if (t->fd < 0 || !t->ptm)
+		return;
+	t->probing = true;
+	t->probe_sends = 0;
+	t->probe_ms = n->opts.first_probe_ms;
+	struct timeval tv = {delay_ms / 1000, (suseconds_t)(delay_ms % 1000) * 1000};
+	evtimer_add(t->ptm, &tv);
+}
+
+static void probe_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+	struct notify *n = t->n;
+	char a[80], z[1024];
+	bool watched;
+
+	pthread_mutex_lock(&n->mu);
+	if (t->dead || !t->probing)
+		goto out;
+	if (!probe_needed(t, &watched)) {
+		probe_stop(t);
+		goto out;
+	}
+	if (t->probe_sends >= n->opts.max_probes && !watched) {
+		/* Bounded: the next NOTIFY, transfer or wait-serial starts another round. */
+		zone_str(t->zone->apex, z, sizeof(z));
+		log_info("notify: %s: %s still serves %s after %u SOA queries", z,
+		         addr_str(&t->conf.addr, a, sizeof(a)),
+		         t->st.serving_time ? "an older serial" : "no confirmed serial",
+		         t->probe_sends);
+		probe_stop(t);
+		goto out;
+	}
+	/* An unanswered query is sent again while young; a fresh one replaces it after 2 s. */
+	if (!t->probe_in_flight || mono_ms() - t->probe_built_ms > 2000) {
+		int rc = build_probe(n, t);
+		if (rc) {
+			log_warnx("notify: cannot build an SOA query: %s", ilnpdns_strerror(rc));
+			probe_stop(t);
+			goto out;
+		}
+	}
+	if (send(t->fd, t->pmsg, t->pmsglen, 0) < 0 && errno != EAGAIN && errno != ECONNREFUSED)
+		log_warn("notify: SOA query to %s", addr_str(&t->conf.addr, a, sizeof(a)));
+	t->probe_in_flight = true;
+	t->probe_sends++;
+	t->st.probes++;
+	struct timeval tv = {t->probe_ms / 1000, (suseconds_t)(t->probe_ms % 1000) * 1000};
+	evtimer_add(t->ptm, &tv);
+	t->probe_ms =
+	    t->probe_ms * 2 > n->opts.max_probe_ms ? n->opts.max_probe_ms : t->probe_ms * 2;
+out:
+	pthread_mutex_unlock(&n->mu);
+}
+
+/* The serial of the apex SOA in the answer section of msg (question: apex SOA). */
+static int answer_soa_serial(const uint8_t *msg, size_t len, const uint8_t *apex, uint32_t *serial)
+{
+	uint8_t name[ILNPDNS_DNAME_MAXLEN];
+	size_t pos = ILNPDNS_HDR_LEN;
+	unsigned an = ilnpdns_get16(msg + 6);
+
+	if (ilnpdns_get16(msg + 4) != 1 || ilnpdns_dname_unpack(msg, len, &pos, name) < 0 ||
+	    pos + 4 > len || !ilnpdns_dname_equal(name, apex) ||
+	    ilnpdns_get16(msg + pos) != ILNPDNS_T_SOA)
+		return ILNPDNS_EMALF;
+	pos += 4;
+	for (unsigned i = 0; i < an; i++) {
+		if (ilnpdns_dname_unpack(msg, len, &pos, name) < 0 || pos + 10 > len)
+			return ILNPDNS_EMALF;
+		uint16_t type = ilnpdns_get16(msg + pos), rdlen = ilnpdns_get16(msg + pos + 8);
+		pos += 10;
+		if (pos + rdlen > len)
+			return ILNPDNS_EMALF;
+		if (type == ILNPDNS_T_SOA && ilnpdns_dname_equal(name, apex)) {
+			/* MNAME and RNAME (maybe compressed), then the serial (RFC 1035 3.3.13). */
+			uint8_t skip[ILNPDNS_DNAME_MAXLEN];
+			size_t p = pos;
+			if (ilnpdns_dname_unpack(msg, len, &p, skip) < 0 ||
+			    ilnpdns_dname_unpack(msg, len, &p, skip) < 0 || p + 20 > pos + rdlen)
+				return ILNPDNS_EMALF;
+			*serial = ilnpdns_get32(msg + p);
+			return 0;
+		}
+		pos += rdlen;
+	}
+	return ILNPDNS_ENOENT;
+}
+
+/* An answer to our SOA query: what the secondary serves now. *changed when that moved. */
+static void probe_answer(struct notify *n, struct target *t, const uint8_t *msg, size_t len,
+                         bool *changed)
+{
+	char a[80], z[1024];
+	uint32_t serial;
+
+	if (!t->probe_in_flight || ilnpdns_get16(msg) != t->probe_id ||
+	    !(ilnpdns_get16(msg + 2) & ILNPDNS_FLAG_QR))
+		return;
+	/* RFC 8945 5.3: an answer to a signed request must verify. */
+	if (t->conf.has_key &&
+	    ilnpdns_tsig_verify_answer(n->tctx, &t->ptsig, msg, len, unix_now()) != 0)
+		return;
+	t->probe_in_flight = false;
+	t->st.probe_rcode = ILNPDNS_RCODE(ilnpdns_get16(msg + 2));
+	if (t->st.probe_rcode != ILNPDNS_RCODE_NOERROR ||
+	    answer_soa_serial(msg, len, t->zone->apex, &serial) != 0)
+		return;
+	if (!t->st.serving_time || serial != t->st.serving_serial) {
+		t->st.serving_serial = serial;
+		t->st.serving_time = unix_now();
+		*changed = true;
+		zone_str(t->zone->apex, z, sizeof(z));
+		log_debug("notify: %s: %s serves serial %u", z,
+		          addr_str(&t->conf.addr, a, sizeof(a)), serial);
+	}
+	if (t->probing && !probe_needed(t, NULL))
+		probe_stop(t);
 }
 
 /* Is msg the answer to the NOTIFY in flight? */
@@ -261,12 +472,20 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 	struct notify *n = t->n;
 	uint8_t buf[4096];
 	char a[80], z[1024];
+	bool changed = false;
 
 	pthread_mutex_lock(&n->mu);
 	for (;;) {
 		ssize_t r = recv(fd, buf, sizeof(buf), 0);
 		if (r < 0)
 			break; /* EAGAIN, or an ICMP error reported on the socket */
+		if (r < ILNPDNS_HDR_LEN || t->dead)
+			continue;
+		/* One socket: answers to SOA queries and to NOTIFYs, told apart by opcode. */
+		if (ILNPDNS_OPCODE(ilnpdns_get16(buf + 2)) == ILNPDNS_OP_QUERY) {
+			probe_answer(n, t, buf, (size_t)r, &changed);
+			continue;
+		}
 		if (!t->in_flight || !answer_matches(n, t, buf, (size_t)r))
 			continue;
 		int rcode = ILNPDNS_RCODE(ilnpdns_get16(buf + 2));
@@ -278,6 +497,9 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 			t->st.acked_time = unix_now();
 			log_debug("notify: %s serial %u acknowledged by %s", z, t->sent_serial,
 			          addr_str(&t->conf.addr, a, sizeof(a)));
+			/* It will fetch the zone now: watch it arrive (if it has not already). */
+			if (probe_needed(t, NULL))
+				probe_start(n, t, 0);
 		} else {
 			/* Any answer ends the retries (RFC 1996 3.6 and 4.5). */
 			log_notice("notify: %s serial %u: %s answered rcode %d", z, t->sent_serial,
@@ -285,7 +507,14 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		finish_round(t);
 	}
+	notify_confirm_fn fn = changed ? n->confirm_fn : NULL;
+	void *farg = n->confirm_arg;
+	uint8_t apex[ILNPDNS_DNAME_MAXLEN];
+	if (fn)
+		memcpy(apex, t->zone->apex, ilnpdns_dname_len(t->zone->apex));
 	pthread_mutex_unlock(&n->mu);
+	if (fn)
+		fn(apex, farg);
 }
 
 static void target_io(struct notify *n, struct target *t)
@@ -306,12 +535,15 @@ static void target_io(struct notify *n, struct target *t)
 	}
 	t->rd = event_new(n->base, fd, EV_READ | EV_PERSIST, read_cb, t);
 	t->tm = evtimer_new(n->base, timer_cb, t);
-	if (!t->rd || !t->tm || event_add(t->rd, NULL) < 0) {
+	t->ptm = evtimer_new(n->base, probe_timer_cb, t);
+	if (!t->rd || !t->tm || !t->ptm || event_add(t->rd, NULL) < 0) {
 		if (t->rd)
 			event_free(t->rd);
 		if (t->tm)
 			event_free(t->tm);
-		t->rd = t->tm = NULL;
+		if (t->ptm)
+			event_free(t->ptm);
+		t->rd = t->tm = t->ptm = NULL;
 		close(fd);
 		return;
 	}
@@ -324,6 +556,8 @@ static void target_free(struct target *t)
 		event_free(t->rd);
 	if (t->tm)
 		event_free(t->tm);
+	if (t->ptm)
+		event_free(t->ptm);
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t);
@@ -346,6 +580,10 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 			target_io(n, t);
 			if (t->pending && !t->in_flight)
 				start_round(t);
+			if (t->kick_ms >= 0) {
+				probe_start(n, t, (unsigned)t->kick_ms);
+				t->kick_ms = -1;
+			}
 		}
 	}
 	pthread_mutex_unlock(&n->mu);
@@ -375,6 +613,12 @@ struct notify *notify_new(struct event_base *base, const struct notify_opts *opt
 		n->opts.max_retry_ms = 60000;
 	if (!n->opts.max_sends)
 		n->opts.max_sends = 6;
+	if (!n->opts.first_probe_ms)
+		n->opts.first_probe_ms = 5;
+	if (!n->opts.max_probe_ms)
+		n->opts.max_probe_ms = 250;
+	if (!n->opts.max_probes)
+		n->opts.max_probes = 60;
 	n->soa_fn = soa_fn;
 	n->soa_arg = soa_arg;
 	n->wake[0] = n->wake[1] = -1;
@@ -468,6 +712,8 @@ int notify_zone_set(struct notify *n, const uint8_t *apex, const struct notify_t
 			t->fd = -1;
 			t->conf = targets[i];
 			t->st.last_rcode = -1;
+			t->st.probe_rcode = -1;
+			t->kick_ms = -1;
 			t->pending =
 			    z->has_serial; /* a new secondary hears of the current serial */
 		} else {
@@ -482,6 +728,7 @@ int notify_zone_set(struct notify *n, const uint8_t *apex, const struct notify_t
 	while (z->targets) {
 		struct target *t = z->targets;
 		z->targets = t->next;
+		t->dead = true;
 		t->next = n->dead;
 		n->dead = t;
 	}
@@ -528,8 +775,9 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b
 }
 
 void notify_xfr_done(struct notify *n, const uint8_t *apex, const struct sockaddr *peer,
-                     uint32_t serial)
+                     uint16_t qtype, uint32_t serial)
 {
+	bool kicked = false;
 	pthread_mutex_lock(&n->mu);
 	struct nzone *z = zone_find(n, apex, NULL);
 	for (struct target *t = z ? z->targets : NULL; t; t = t->next) {
@@ -538,8 +786,17 @@ void notify_xfr_done(struct notify *n, const uint8_t *apex, const struct sockadd
 		t->transferred = true;
 		t->st.xfr_serial = serial;
 		t->st.xfr_time = unix_now();
+		t->st.xfr_type = qtype;
+		/* It applies the transfer now: ask soon (first interval), and again with backoff.
+		 */
+		if (!serves(&t->st, serial)) {
+			t->kick_ms = (int)n->opts.first_probe_ms;
+			kicked = true;
+		}
 	}
 	pthread_mutex_unlock(&n->mu);
+	if (kicked)
+		wake(n);
 }
 
 int notify_status(struct notify *n, const uint8_t *apex, struct notify_status *out, size_t cap,
@@ -556,6 +813,7 @@ int notify_status(struct notify *n, const uint8_t *apex, struct notify_status *o
 		out[i].addrlen = t->conf.addrlen;
 		out[i].has_key = t->conf.has_key;
 		out[i].in_flight = t->in_flight;
+		out[i].probing = t->probing;
 	}
 	pthread_mutex_unlock(&n->mu);
 	*count = i;
@@ -568,10 +826,48 @@ bool notify_zone_reached(struct notify *n, const uint8_t *apex, uint32_t serial)
 	pthread_mutex_lock(&n->mu);
 	struct nzone *z = zone_find(n, apex, NULL);
 	for (struct target *t = z ? z->targets : NULL; t && all; t = t->next)
-		all = (t->acked && serial_ge(t->st.acked_serial, serial)) ||
-		      (t->transferred && serial_ge(t->st.xfr_serial, serial));
+		all = serves(&t->st, serial);
 	pthread_mutex_unlock(&n->mu);
 	return all;
+}
+
+bool notify_status_serves(const struct notify_status *st, uint32_t serial)
+{
+	return serves(st, serial);
+}
+
+void notify_zone_watch(struct notify *n, const uint8_t *apex, uint32_t serial, unsigned seconds)
+{
+	bool kicked = false;
+	uint64_t until = mono_ms() + (uint64_t)seconds * 1000;
+	pthread_mutex_lock(&n->mu);
+	struct nzone *z = zone_find(n, apex, NULL);
+	if (z) {
+		/* Several waiters: the furthest serial, the latest deadline. */
+		bool live = z->has_want && mono_ms() < z->want_until;
+		if (!live || update_serial_gt(serial, z->want_serial))
+			z->want_serial = serial;
+		if (!live || until > z->want_until)
+			z->want_until = until;
+		z->has_want = true;
+	}
+	for (struct target *t = z ? z->targets : NULL; t; t = t->next) {
+		if (serves(&t->st, serial) || t->probing)
+			continue;
+		t->kick_ms = 0;
+		kicked = true;
+	}
+	pthread_mutex_unlock(&n->mu);
+	if (kicked)
+		wake(n);
+}
+
+void notify_on_confirm(struct notify *n, notify_confirm_fn fn, void *arg)
+{
+	pthread_mutex_lock(&n->mu);
+	n->confirm_fn = fn;
+	n->confirm_arg = arg;
+	pthread_mutex_unlock(&n->mu);
 }
 
 int notify_target_parse(const char *str, struct notify_target *t)

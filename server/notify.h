@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* notify.h -- RFC 1996 NOTIFY: the sender (coalesced, retried, TSIG) and the inbound answer. */
+/* notify.h -- RFC 1996 NOTIFY: the sender (coalesced, retried, TSIG), SOA probes, the inbound
+ * answer. */
 #ifndef ILNPDNS_NOTIFY_H
 #define ILNPDNS_NOTIFY_H
 
@@ -28,6 +29,9 @@ struct notify_opts {
 	unsigned first_retry_ms; /* first retransmission after; 0: 250 (loopback-friendly) */
 	unsigned max_retry_ms;   /* backoff doubles up to this; 0: 60000 (RFC 1996 3.6 interval) */
 	unsigned max_sends;      /* first send + retransmissions; 0: 6 (RFC 1996 3.6: 5 retries) */
+	unsigned first_probe_ms; /* first SOA probe interval; 0: 5 */
+	unsigned max_probe_ms;   /* probe backoff doubles up to this; 0: 250 */
+	unsigned max_probes;     /* SOA queries per probe round; 0: 60 (about 14 s) */
 };
 
 /*
@@ -75,11 +79,13 @@ int notify_zone_set(struct notify *n, const uint8_t *apex, const struct notify_t
 int notify_zone_changed(struct notify *n, const uint8_t *apex, uint32_t serial);
 
 /*
- * A secondary at peer (address compared, port ignored) finished an AXFR/IXFR
- * reaching serial: recorded for the target(s) with that address. Thread-safe.
+ * A secondary at peer (address compared, port ignored) finished an AXFR or
+ * IXFR (qtype ILNPDNS_T_AXFR or ILNPDNS_T_IXFR) reaching serial: recorded
+ * for the target(s) with that address, which are then probed (a transfer
+ * is not yet serving: the secondary still has to apply it). Thread-safe.
  */
 void notify_xfr_done(struct notify *n, const uint8_t *apex, const struct sockaddr *peer,
-                     uint32_t serial);
+                     uint16_t qtype, uint32_t serial);
 
 /* Per-target state for `ilnpdns-ctl zone-status`. Times are unix seconds, 0 = never. */
 struct notify_status {
@@ -90,6 +96,12 @@ struct notify_status {
 	uint64_t acked_time;
 	uint32_t xfr_serial; /* last serial it transferred */
 	uint64_t xfr_time;
+	uint16_t xfr_type;       /* ILNPDNS_T_AXFR or ILNPDNS_T_IXFR of that transfer */
+	uint32_t serving_serial; /* the serial its SOA answer showed: confirmed served */
+	uint64_t serving_time;   /* when that serial was first seen (0: nothing confirmed) */
+	uint64_t probes;         /* SOA queries sent, retransmissions included */
+	bool probing;            /* a probe round is running */
+	int probe_rcode;         /* of the last SOA answer, -1 before any */
 	uint32_t pending_serial; /* the serial being notified (valid when in_flight) */
 	bool in_flight;
 	uint64_t sent;     /* NOTIFY messages sent, retransmissions included */
@@ -104,12 +116,31 @@ struct notify_status {
 int notify_status(struct notify *n, const uint8_t *apex, struct notify_status *out, size_t cap,
                   size_t *count);
 
+/* Does this target serve serial or a later one (RFC 1982), by its confirmed SOA? */
+bool notify_status_serves(const struct notify_status *st, uint32_t serial);
+
 /*
- * True when every target of the zone has acknowledged or transferred serial
- * or a later one (RFC 1982), for `ilnpdns-ctl wait-serial`. True for a zone
- * without targets. Thread-safe.
+ * True when every target of the zone has been seen to serve serial or a
+ * later one (RFC 1982), by the SOA it answered to our probe; an
+ * acknowledged NOTIFY or a finished transfer is not enough. For
+ * `ilnpdns-ctl wait-serial`. True for a zone without targets. Thread-safe.
  */
 bool notify_zone_reached(struct notify *n, const uint8_t *apex, uint32_t serial);
+
+/*
+ * Someone waits for serial (wait-serial): for the next seconds, targets
+ * below it are probed (with backoff) even past max_probes, and a probe
+ * round starts now for each target not known to serve it. Thread-safe.
+ */
+void notify_zone_watch(struct notify *n, const uint8_t *apex, uint32_t serial, unsigned seconds);
+
+/*
+ * fn(apex, arg) runs on the loop thread, without the lock, whenever a
+ * target's confirmed serial changes (so a waiter need not poll). One
+ * callback per sender; fn NULL removes it.
+ */
+typedef void (*notify_confirm_fn)(const uint8_t *apex, void *arg);
+void notify_on_confirm(struct notify *n, notify_confirm_fn fn, void *arg);
 
 /*
  * "addr", "addr@port" (IPv4 or IPv6, no brackets; port default 53) into t

@@ -8,11 +8,10 @@
 #include "ilnpdns/tsig.h"
 #include "ilnpdns/wire.h"
 #include "answer.h"
+#include "cookie.h"
 #include "query.h"
 #include "response.h"
 #include "tsig_answer.h"
-
-#define EDNS_OPT_COOKIE 10
 
 /* Per-worker state: everything a request needs, allocated once. */
 struct query_ctx {
@@ -29,6 +28,11 @@ struct query_ctx {
 	uint64_t (*now)(void);
 	struct ilnpdns_tsig_state tsig_state;
 	struct query_handoff_info handoff;
+	/* DNS cookies: the SipHash context, this request's option and our reply's. */
+	struct cookie_ctx *cookies;
+	struct cookie cookie;
+	uint8_t cookie_opt[COOKIE_OPT_SPACE];
+	size_t cookie_opt_len;
 };
 
 /* What screening learned about the request. */
@@ -46,6 +50,8 @@ struct request {
 	uint16_t udp_size;
 	uint8_t version;
 	bool dnssec_ok;
+	const uint8_t *cookie; /* the first COOKIE option's data in the OPT, or NULL */
+	uint16_t cookie_len;
 };
 
 struct query_ctx *query_ctx_new(void)
@@ -55,8 +61,9 @@ struct query_ctx *query_ctx_new(void)
 		return NULL;
 	/* Made once here so that a signed query allocates nothing of ours. */
 	ctx->tsig = ilnpdns_tsig_ctx_new();
-	if (ctx->tsig == NULL) {
-		free(ctx);
+	ctx->cookies = cookie_ctx_new();
+	if (ctx->tsig == NULL || ctx->cookies == NULL) {
+		query_ctx_free(ctx);
 		return NULL;
 	}
 	ctx->edns_size = ILNPDNS_EDNS_SIZE;
@@ -69,6 +76,7 @@ void query_ctx_free(struct query_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	ilnpdns_tsig_ctx_free(ctx->tsig);
+	cookie_ctx_free(ctx->cookies);
 	free(ctx);
 }
 
@@ -78,6 +86,11 @@ void query_ctx_set_tsig(struct query_ctx *ctx, ilnpdns_tsig_lookup_fn lookup, vo
 	ctx->lookup = lookup;
 	ctx->lookup_arg = arg;
 	ctx->replay = replay;
+}
+
+struct cookie_ctx *query_ctx_cookie(struct query_ctx *ctx)
+{
+	return ctx->cookies;
 }
 
 const struct query_handoff_info *query_ctx_handoff(const struct query_ctx *ctx)
@@ -107,7 +120,7 @@ void query_ctx_set_edns_size(struct query_ctx *ctx, uint16_t size)
  * (RFC 6891 6.1.2). Unknown options are ignored, but a COOKIE must be 8 or
  * 16..40 octets long (RFC 7873 5.2.2).
  */
-static bool opt_options_ok(const uint8_t *p, size_t len)
+static bool opt_options_ok(const uint8_t *p, size_t len, struct request *q)
 {
 	size_t i = 0;
 	while (i < len) {
@@ -116,8 +129,14 @@ static bool opt_options_ok(const uint8_t *p, size_t len)
 		uint16_t code = ilnpdns_get16(p + i), olen = ilnpdns_get16(p + i + 2);
 		if (i + 4 + olen > len)
 			return false;
-		if (code == EDNS_OPT_COOKIE && olen != 8 && (olen < 16 || olen > 40))
-			return false;
+		if (code == COOKIE_OPT_CODE) {
+			if (olen != COOKIE_CLIENT_LEN && (olen < 16 || olen > 40))
+				return false;
+			if (q->cookie == NULL) {
+				q->cookie = p + i + 4;
+				q->cookie_len = olen;
+			}
+		}
 		i += 4u + olen;
 	}
 	return true;
@@ -165,7 +184,8 @@ static void parse(struct query_ctx *ctx, const uint8_t *req, size_t len, struct 
 			/* RFC 6891 6.1.1: one OPT, in additional, owned by the root. */
 			bool first = !q->opt_seen;
 			q->opt_seen = true;
-			if (!first || !additional || nlen != 1 || !opt_options_ok(rdata, rdlen)) {
+			if (!first || !additional || nlen != 1 ||
+			    !opt_options_ok(rdata, rdlen, q)) {
 				q->edns = false;
 				q->formerr = true;
 				return;
@@ -201,20 +221,27 @@ static int begin(struct query_ctx *ctx, const struct request *q, uint8_t *resp, 
 	if (rc == 0 && st != NULL)
 		rc = response_reserve(&ctx->resp, ilnpdns_tsig_space(st));
 	if (rc == 0 && q->edns)
-		rc = response_reserve(&ctx->resp, RESPONSE_OPT_LEN);
+		rc = response_reserve(&ctx->resp, RESPONSE_OPT_LEN + ctx->cookie_opt_len);
 	if (rc == 0 && echo_question(q))
 		rc = response_question(&ctx->resp, ctx->qname, q->qtype, q->qclass);
 	return rc;
 }
 
 /* The RCODE decided before any lookup, or -1 when the question is to be answered. */
-static int screen(const struct request *q)
+static int screen(const struct request *q, enum cookie_state cookie_state)
 {
 	if (ILNPDNS_OPCODE(q->flags) == ILNPDNS_OP_NOTIFY)
 		/* Good ones were handed to the caller (notify_answer()). */
 		return q->edns && q->version > 0 ? ILNPDNS_RCODE_BADVERS : ILNPDNS_RCODE_FORMERR;
 	if (ILNPDNS_OPCODE(q->flags) != ILNPDNS_OP_QUERY)
 		return ILNPDNS_RCODE_NOTIMP; /* RFC 8906 3.1.4 (UPDATE and NOTIFY go elsewhere) */
+	if (q->qdcount == 0 && q->cookie != NULL && !q->formerr) {
+		/* RFC 7873 5.4: asking for a server cookie. */
+		if (q->edns && q->version > 0)
+			return ILNPDNS_RCODE_BADVERS;
+		return cookie_state == COOKIE_INVALID ? ILNPDNS_RCODE_BADCOOKIE
+		                                      : ILNPDNS_RCODE_NOERROR;
+	}
 	if (q->qdcount != 1 || q->formerr)
 		return ILNPDNS_RCODE_FORMERR; /* RFC 9619 for QDCOUNT */
 	if (q->edns && q->version > 0)
@@ -336,10 +363,22 @@ size_t query_process(struct query_ctx *ctx, struct store_txn *txn, const uint8_t
 		info->handoff = xfr ? QUERY_HANDOFF_XFR : QUERY_HANDOFF_NOTIFY;
 		return 0;
 	}
+	/* RFC 7873 5.2: a well-formed request's cookie is checked and one
+	 * given back (a malformed option made it a FORMERR above). */
+	ctx->cookie.state = COOKIE_ABSENT;
+	ctx->cookie_opt_len = 0;
+	if (q.cookie != NULL && q.edns && !q.formerr) {
+		uint32_t secs = (uint32_t)(st != NULL ? now : ctx->now());
+		cookie_parse(q.cookie, q.cookie_len, &ctx->cookie);
+		cookie_verify(ctx->cookies, &ctx->cookie, from, secs);
+		ctx->cookie_opt_len =
+		    cookie_write_option(ctx->cookies, &ctx->cookie, from, secs, ctx->cookie_opt);
+		info->cookie = (uint8_t)ctx->cookie.state;
+	}
 	if (begin(ctx, &q, resp, limit, st) != 0)
 		goto drop;
 
-	int rcode = screen(&q);
+	int rcode = screen(&q, ctx->cookie.state);
 	if (rcode < 0) {
 		answer_query(&ctx->ans, txn, ctx->qname, q.qtype, transport == QUERY_TCP,
 		             &ctx->resp, &ar);
@@ -351,8 +390,8 @@ size_t query_process(struct query_ctx *ctx, struct store_txn *txn, const uint8_t
 				goto drop;
 		}
 	}
-	if (q.edns &&
-	    response_add_opt(&ctx->resp, ctx->edns_size, (uint8_t)(rcode >> 4), q.dnssec_ok) != 0)
+	if (q.edns && response_add_opt_data(&ctx->resp, ctx->edns_size, (uint8_t)(rcode >> 4),
+	                                    q.dnssec_ok, ctx->cookie_opt, ctx->cookie_opt_len) != 0)
 		goto drop;
 	size_t len = response_finish(&ctx->resp);
 

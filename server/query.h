@@ -35,6 +35,7 @@ struct query_info {
 	bool tsig;           /* the request carried a TSIG that was checked */
 	uint16_t tsig_error; /* its TSIG error (BADSIG, BADKEY, BADTIME, BADTRUNC) or 0 */
 	uint8_t handoff;     /* enum query_handoff: not answered, the caller answers */
+	uint8_t cookie;      /* enum cookie_state of its COOKIE option (cookie.h) */
 };
 
 /*
@@ -75,6 +76,16 @@ void query_ctx_set_edns_size(struct query_ctx *ctx, uint16_t size);
  */
 void query_ctx_set_tsig(struct query_ctx *ctx, ilnpdns_tsig_lookup_fn lookup, void *arg,
                         struct ilnpdns_tsig_replay *replay);
+
+/*
+ * The worker's DNS cookie context (cookie.h): its secrets are set through it
+ * (cookie_ctx_set_secrets()), and the UPDATE gate uses it. Requests with a
+ * COOKIE option get one back (RFC 7873 5.2); a QUERY with QDCOUNT 0 and a
+ * COOKIE is answered NOERROR, or BADCOOKIE for an invalid server cookie
+ * (5.4). Cookies never change an answer otherwise: they only exempt the
+ * client from rate limiting (rrl.h).
+ */
+struct cookie_ctx *query_ctx_cookie(struct query_ctx *ctx);
 
 /* Test hook: the clock TSIG times are checked against (NULL: ilnpdns_tsig_now). */
 void query_ctx_set_clock(struct query_ctx *ctx, uint64_t (*now)(void));

@@ -252,12 +252,19 @@ int response_question(struct response *r, const uint8_t *qname, uint16_t qtype, 
 
 int response_add_opt(struct response *r, uint16_t payload, uint8_t ext_rcode, bool dnssec_ok)
 {
+	return response_add_opt_data(r, payload, ext_rcode, dnssec_ok, NULL, 0);
+}
+
+int response_add_opt_data(struct response *r, uint16_t payload, uint8_t ext_rcode, bool dnssec_ok,
+                          const uint8_t *data, size_t datalen)
+{
 	/* Take back the OPT's share only: a TSIG reserve stays held for the
 	 * signature appended after response_finish() (RFC 8945 5.3). */
-	size_t give = r->reserve < RESPONSE_OPT_LEN ? r->reserve : RESPONSE_OPT_LEN;
+	size_t want = RESPONSE_OPT_LEN + datalen;
+	size_t give = r->reserve < want ? r->reserve : want;
 	r->limit += give;
 	r->reserve -= give;
-	if (r->len + RESPONSE_OPT_LEN > r->limit)
+	if (r->len + want > r->limit || datalen > UINT16_MAX)
 		return ILNPDNS_ETRUNC;
 	uint8_t *p = r->buf + r->len;
 	p[0] = 0; /* root owner (RFC 6891 6.1.2) */
@@ -267,8 +274,10 @@ int response_add_opt(struct response *r, uint16_t payload, uint8_t ext_rcode, bo
 	p[6] = 0;                       /* version 0 */
 	p[7] = dnssec_ok ? 0x80 : 0x00; /* DO copied (RFC 3225 3) */
 	p[8] = 0;
-	ilnpdns_put16(p + 9, 0);
-	r->len += RESPONSE_OPT_LEN;
+	ilnpdns_put16(p + 9, (uint16_t)datalen);
+	if (datalen > 0)
+		memcpy(p + RESPONSE_OPT_LEN, data, datalen);
+	r->len += want;
 	r->section = RESPONSE_ADDITIONAL;
 	r->count[RESPONSE_ADDITIONAL]++;
 	return 0;

@@ -86,6 +86,14 @@ int response_add_rrset(struct response *r, enum response_section sec, const uint
  */
 int response_add_opt(struct response *r, uint16_t payload, uint8_t ext_rcode, bool dnssec_ok);
 
+/*
+ * The same with options: data (datalen octets of {code, length, value}, a
+ * COOKIE for instance) as the OPT RDATA. The caller reserved
+ * RESPONSE_OPT_LEN + datalen octets for it.
+ */
+int response_add_opt_data(struct response *r, uint16_t payload, uint8_t ext_rcode, bool dnssec_ok,
+                          const uint8_t *data, size_t datalen);
+
 /* Write the section counts into the header. Returns the message length. */
 size_t response_finish(struct response *r);
 

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "cookie.h"
 #include "ilnpdns/wire.h"
 #include "stats.h"
 
@@ -142,6 +143,19 @@ void stats_count(struct stats *s, enum query_transport transport, const struct q
 		s->rcode[info->rcode]++;
 	if (info->truncated)
 		s->truncated++;
+	switch (info->cookie) {
+	case COOKIE_CLIENT_ONLY:
+		s->cookie_client_only++;
+		break;
+	case COOKIE_VALID:
+		s->cookie_valid++;
+		break;
+	case COOKIE_INVALID:
+		s->cookie_invalid++;
+		break;
+	default:
+		break;
+	}
 }
 
 void stats_count_update(struct stats *s, enum query_transport transport, uint8_t rcode, bool edns)
@@ -205,6 +219,11 @@ void stats_sum(const struct stats *blocks, size_t n, struct stats *out)
 		out->tcp_accepted += s->tcp_accepted;
 		out->tcp_refused += s->tcp_refused;
 		out->tcp_timeouts += s->tcp_timeouts;
+		out->cookie_client_only += s->cookie_client_only;
+		out->cookie_valid += s->cookie_valid;
+		out->cookie_invalid += s->cookie_invalid;
+		out->rrl_dropped += s->rrl_dropped;
+		out->rrl_slipped += s->rrl_slipped;
 		update_sum(&s->update, &out->update);
 	}
 }
@@ -312,6 +331,12 @@ void stats_write_json(const struct stats *s, FILE *out)
 	    "},\"truncated\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"edns\":%" PRIu64
 	    ",\"tcp\":{\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"timeouts\":%" PRIu64 "},",
 	    s->truncated, s->dropped, s->edns, s->tcp_accepted, s->tcp_refused, s->tcp_timeouts);
+	fprintf(out,
+	        "\"cookies\":{\"client_only\":%" PRIu64 ",\"valid\":%" PRIu64
+	        ",\"invalid\":%" PRIu64 "},\"rrl\":{\"dropped\":%" PRIu64 ",\"slipped\":%" PRIu64
+	        "},",
+	        s->cookie_client_only, s->cookie_valid, s->cookie_invalid, s->rrl_dropped,
+	        s->rrl_slipped);
 	update_write_json(&s->update, out);
 	fputs("}\n", out);
 }
@@ -371,6 +396,19 @@ void stats_write_prometheus(const struct stats *s, FILE *out)
 	           "TCP connections refused over a connection limit.", s->tcp_refused);
 	prom_plain(out, "ilnpdns_tcp_timeouts_total", "TCP connections closed for idleness.",
 	           s->tcp_timeouts);
+	prom_head(out, "ilnpdns_cookie_queries_total",
+	          "Requests with a DNS COOKIE option (RFC 7873), by what it held.");
+	fprintf(out, "ilnpdns_cookie_queries_total{cookie=\"client_only\"} %" PRIu64 "\n",
+	        s->cookie_client_only);
+	fprintf(out, "ilnpdns_cookie_queries_total{cookie=\"valid\"} %" PRIu64 "\n",
+	        s->cookie_valid);
+	fprintf(out, "ilnpdns_cookie_queries_total{cookie=\"invalid\"} %" PRIu64 "\n",
+	        s->cookie_invalid);
+	prom_plain(out, "ilnpdns_rrl_dropped_total",
+	           "UDP responses dropped by response rate limiting.", s->rrl_dropped);
+	prom_plain(out, "ilnpdns_rrl_slipped_total",
+	           "UDP responses sent truncated (TC=1) instead by response rate limiting.",
+	           s->rrl_slipped);
 
 	const struct stats_update *u = &s->update;
 	prom_head(out, "ilnpdns_updates_total", "DNS UPDATE requests processed, by transport.");

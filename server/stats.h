@@ -48,6 +48,12 @@ struct stats {
 	uint64_t tcp_accepted;
 	uint64_t tcp_refused;  /* over a connection limit */
 	uint64_t tcp_timeouts; /* closed idle */
+	/* DNS cookies (RFC 7873) of the requests answered, and rate limiting (rrl.h). */
+	uint64_t cookie_client_only; /* a client cookie alone */
+	uint64_t cookie_valid;       /* a valid server cookie */
+	uint64_t cookie_invalid;     /* a server cookie we could not vouch for */
+	uint64_t rrl_dropped;        /* UDP responses not sent: over the rate */
+	uint64_t rrl_slipped;        /* sent instead as TC=1 without data (counted in truncated) */
 	struct stats_update update;
 };
 

@@ -545,6 +545,78 @@ enum store_name_state store_name_state(struct store_txn *t, const struct store_z
 	return st;
 }
 
+int store_node_get(struct store_txn *t, const struct store_zone *zone, const uint8_t *key,
+                   size_t keylen, struct store_node *out)
+{
+	uint8_t kb[ZONE_KEY_MAX];
+	size_t plen = 4 + keylen;
+
+	out->state = STORE_NAME_NONE;
+	out->n = 0;
+	out->truncated = false;
+	if (plen + 3 > (size_t)mdb_env_get_maxkeysize(t->st->env))
+		return 0;
+	put_u32(kb, zone->id);
+	memcpy(kb + 4, key, keylen);
+
+	MDB_cursor *c;
+	int rc = rrc_get(t, &c);
+	if (rc)
+		return map_err(rc);
+	/* As in store_name_state(): the first key at or after the name's prefix
+	 * is its lowest-typed RRset, a descendant (ENT) or unrelated; the
+	 * name's RRsets are adjacent, so MDB_NEXT walks them without descending
+	 * the tree again. */
+	MDB_val k = {plen, kb}, d;
+	int err = 0;
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		const uint8_t *kp = k.mv_data;
+		if (k.mv_size <= plen || memcmp(kp, kb, plen) != 0)
+			break;
+		if (kp[plen] != 0x00) {
+			if (out->state == STORE_NAME_NONE)
+				out->state = STORE_NAME_ENT;
+			break;
+		}
+		if (k.mv_size != plen + 3)
+			continue; /* not a key of this schema */
+		out->state = STORE_NAME_DATA;
+		if (out->n == STORE_NODE_MAX) {
+			out->truncated = true;
+			break;
+		}
+		if ((err = rrset_decode(&k, &d, &out->sets[out->n])) != 0)
+			break;
+		out->n++;
+	}
+	rrc_put(t, c);
+	if (err == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		err = map_err(rc);
+	if (err) {
+		out->state = STORE_NAME_NONE;
+		out->n = 0;
+	}
+	return err;
+}
+
+int store_node_rrset(struct store_txn *t, const struct store_zone *zone, const uint8_t *key,
+                     size_t keylen, const struct store_node *node, uint16_t type,
+                     struct store_rrset *out)
+{
+	for (unsigned i = 0; i < node->n; i++) {
+		if (node->sets[i].type == type) {
+			*out = node->sets[i];
+			return 0;
+		}
+		if (node->sets[i].type > type)
+			return ILNPDNS_ENOENT;
+	}
+	if (!node->truncated)
+		return ILNPDNS_ENOENT;
+	return store_rrset_get(t, zone, key, keylen, type, out);
+}
+
 int store_name_foreach(struct store_txn *t, const struct store_zone *zone, const uint8_t *key,
 		       size_t keylen, int (*fn)(const struct store_rrset *rrset, void *arg),
 		       void *arg)

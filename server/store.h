@@ -173,6 +173,39 @@ int store_rrset_get(struct store_txn *txn, const struct store_zone *zone, const 
 enum store_name_state store_name_state(struct store_txn *txn, const struct store_zone *zone,
 				       const uint8_t *key, size_t keylen);
 
+/* RRsets of one name that store_node_get() reads in one go (hosts have 4-6). */
+#define STORE_NODE_MAX 16
+
+/*
+ * Every RRset owned by one name, read with one cursor descent and MDB_NEXT
+ * steps instead of one B-tree descent per type (the RFC 6742 additional
+ * section wants up to five types of one owner). Borrowed views, valid while
+ * the transaction is.
+ */
+struct store_node {
+	enum store_name_state state;
+	unsigned n;     /* RRsets in sets[], in type order */
+	bool truncated; /* the name owns more than STORE_NODE_MAX RRsets */
+	struct store_rrset sets[STORE_NODE_MAX];
+};
+
+/*
+ * Read the name with this relative key into *out (state NONE and n 0 when
+ * nothing is at or below it). Never allocates on a read transaction.
+ * Returns 0 or an ilnpdns_err (out then says NONE).
+ */
+int store_node_get(struct store_txn *txn, const struct store_zone *zone, const uint8_t *key,
+                   size_t keylen, struct store_node *out);
+
+/*
+ * The RRset of this type in a node read by store_node_get(): 0, or
+ * ILNPDNS_ENOENT when absent. Only a truncated node goes back to the store
+ * (store_rrset_get()) for a type it did not hold.
+ */
+int store_node_rrset(struct store_txn *txn, const struct store_zone *zone, const uint8_t *key,
+                     size_t keylen, const struct store_node *node, uint16_t type,
+                     struct store_rrset *out);
+
 /*
  * Iterate over the RRsets owned by exactly this name, in type order; fn
  * returns non-zero to stop (that value is returned).

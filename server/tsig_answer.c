@@ -13,6 +13,15 @@ int tsig_answer_build(struct ilnpdns_tsig_ctx *tctx, struct ilnpdns_tsig_state *
                       const uint8_t *req, size_t reqlen, int rcode, uint16_t edns_payload,
                       uint64_t now, uint8_t *out, size_t cap, size_t *outlen)
 {
+	return tsig_answer_build_opt(tctx, st, req, reqlen, rcode, edns_payload, NULL, 0, now, out,
+	                             cap, outlen);
+}
+
+int tsig_answer_build_opt(struct ilnpdns_tsig_ctx *tctx, struct ilnpdns_tsig_state *st,
+                          const uint8_t *req, size_t reqlen, int rcode, uint16_t edns_payload,
+                          const uint8_t *optdata, size_t optlen, uint64_t now, uint8_t *out,
+                          size_t cap, size_t *outlen)
+{
 	struct response r;
 	uint8_t name[ILNPDNS_DNAME_MAXLEN];
 	size_t pos = ILNPDNS_HDR_LEN;
@@ -23,7 +32,7 @@ int tsig_answer_build(struct ilnpdns_tsig_ctx *tctx, struct ilnpdns_tsig_state *
 	if (rc == 0 && st != NULL)
 		rc = response_reserve(&r, ilnpdns_tsig_space(st));
 	if (rc == 0 && edns_payload != 0)
-		rc = response_reserve(&r, RESPONSE_OPT_LEN);
+		rc = response_reserve(&r, RESPONSE_OPT_LEN + optlen);
 	if (rc != 0)
 		return rc;
 
@@ -34,7 +43,8 @@ int tsig_answer_build(struct ilnpdns_tsig_ctx *tctx, struct ilnpdns_tsig_state *
 		rc = response_question(&r, name, ilnpdns_get16(req + pos),
 		                       ilnpdns_get16(req + pos + 2));
 	if (rc == 0 && edns_payload != 0)
-		rc = response_add_opt(&r, edns_payload, (uint8_t)(rcode >> 4), false);
+		rc = response_add_opt_data(&r, edns_payload, (uint8_t)(rcode >> 4), false, optdata,
+		                           optlen);
 	if (rc != 0)
 		return rc;
 	size_t len = response_finish(&r);

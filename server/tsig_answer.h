@@ -38,4 +38,13 @@ int tsig_answer_build(struct ilnpdns_tsig_ctx *tctx, struct ilnpdns_tsig_state *
                       const uint8_t *req, size_t reqlen, int rcode, uint16_t edns_payload,
                       uint64_t now, uint8_t *out, size_t cap, size_t *outlen);
 
+/*
+ * The same with options in the OPT: optdata (optlen octets of {code,
+ * length, value}, a COOKIE for instance; ignored without edns_payload).
+ */
+int tsig_answer_build_opt(struct ilnpdns_tsig_ctx *tctx, struct ilnpdns_tsig_state *st,
+                          const uint8_t *req, size_t reqlen, int rcode, uint16_t edns_payload,
+                          const uint8_t *optdata, size_t optlen, uint64_t now, uint8_t *out,
+                          size_t cap, size_t *outlen);
+
 #endif /* ILNPDNS_TSIG_ANSWER_H */

@@ -971,6 +971,12 @@ int update_process(struct store_txn *txn, const uint8_t *msg, size_t len, uint16
 	ilnpdns_dname_lower(c.apex_lc);
 	res->old_serial = res->new_serial = c.zone.serial;
 
+	/* update.max-rrs: a huge update costs parsing, policy and prerequisite
+	 * work (and locks the writer) before it could be refused; the caller
+	 * has authenticated it, so REFUSED tells an outsider nothing. */
+	if (opts->max_rrs && (unsigned)prcount + upcount > opts->max_rrs)
+		return set_rcode(res, ILNPDNS_RCODE_REFUSED, "too many RRs (update.max-rrs)");
+
 	/* Parse every RR first: a malformed message is FORMERR, whatever else.
 	 * Each RR takes at least 11 octets, which bounds the allocation. */
 	size_t total = (size_t)prcount + upcount + adcount;

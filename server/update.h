@@ -29,6 +29,8 @@ struct update_opts {
 	enum update_serial_policy serial_policy;
 	/* Unix time for UPDATE_SERIAL_UNIXTIME; 0 reads the clock. */
 	uint64_t now;
+	/* update.max-rrs: more prerequisite + update RRs are REFUSED; 0: no limit. */
+	unsigned max_rrs;
 };
 
 struct update_result {
@@ -53,7 +55,9 @@ struct update_result {
  * as RFC 2136 2.6 allows. txn is a write transaction, normally a nested one
  * per update (store_txn_begin_nested) so a batch shares one commit.
  *
- * Order: zone section (FORMERR, NOTAUTH), parse every RR (FORMERR), the
+ * Order: zone section (FORMERR, NOTAUTH), the RR count (REFUSED when
+ * PRCOUNT + UPCOUNT exceeds opts->max_rrs, before anything is parsed or
+ * allocated for them), parse every RR (FORMERR), the
  * policy for every update RR in the zone (REFUSED: checked before the
  * prerequisites, so that a principal without rights learns nothing about
  * the zone from YXDOMAIN/NXRRSET answers, RFC 3007 2), prerequisites (3.2),

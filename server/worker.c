@@ -23,11 +23,13 @@
 #include <event2/thread.h>
 
 #include "conf.h"
+#include "cookie.h"
 #include "ilnpdns/error.h"
 #include "ilnpdns/log.h"
 #include "ilnpdns/wire.h"
 #include "notify.h"
 #include "query.h"
+#include "rrl.h"
 #include "server.h"
 #include "stats.h"
 #include "store.h"
@@ -74,7 +76,9 @@ struct tcp_conn {
 	struct worker *w;
 	int fd;
 	struct event *ev;
-	short armed; /* EV_READ or EV_WRITE: what ev waits for */
+	short armed;            /* EV_READ or EV_WRITE: what ev waits for */
+	struct event *deadline; /* conn_deadline() */
+	short deadline_for;     /* EV_READ: a message coming in, EV_WRITE: one going out, 0: off */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	uint8_t *in; /* received octets not yet consumed: length-prefixed messages */
@@ -143,6 +147,8 @@ struct worker {
 	struct ilnpdns_tsig_replay *replay; /* shared by all workers; locks internally */
 	struct conf *conf;     /* referenced: TSIG keys for signed queries (renewed per batch) */
 	struct writer *writer; /* NULL: no writer, query_process() answers NOTIMP */
+	struct rrl *rrl;       /* response rate limiting (rrl.h), NULL: off */
+	uint8_t rrl_name[ILNPDNS_DNAME_MAXLEN];
 
 	/* TCP update answers handed back by the writer thread (done_cb writes them). */
 	pthread_mutex_t done_lock;
@@ -159,6 +165,8 @@ struct worker {
 	/* Transport settings copied at start: reload swaps srv->conf under us. */
 	struct timeval idle;
 	bool idle_on;
+	struct timeval msg_time; /* tcp-message-timeout */
+	bool msg_on;
 	unsigned max_clients;
 
 	/* UDP batch state and buffers, allocated once per worker. */
@@ -315,6 +323,9 @@ static void conf_renew(struct worker *w)
 		return;
 	struct conf *c = server_conf_acquire(w->srv);
 	query_ctx_set_tsig(w->qctx, conf_tsig_lookup, c, w->replay);
+	/* The old secret stays good for cookies given out before the reload. */
+	cookie_ctx_set_secrets(query_ctx_cookie(w->qctx), c->cookie_secret,
+	                       w->conf != NULL ? w->conf->cookie_secret : NULL);
 	conf_unref(w->conf);
 	w->conf = c;
 }
@@ -563,7 +574,9 @@ static size_t udp_xfr(struct worker *w, const uint8_t *req, size_t len, const st
 	}
 	xfr_log(it, &xr, peer, h->tsig, true);
 	if (xfr_kind(it) != XFR_IXFR_UDP_SOA && w->srv->notify)
-		notify_xfr_done(w->srv->notify, zone.apex, peer, xfr_serial(it));
+		notify_xfr_done(w->srv->notify, zone.apex, peer,
+		                xfr_kind(it) == XFR_AXFR ? ILNPDNS_T_AXFR : ILNPDNS_T_IXFR,
+		                xfr_serial(it));
 	xfr_end(it);
 	info->rcode = ILNPDNS_RCODE_NOERROR;
 	return outlen;
@@ -652,6 +665,69 @@ static void udp_update(struct worker *w, struct udp_sock *u, unsigned i, struct 
 	}
 }
 
+/*
+ * update.require-cookie-or-tcp (cookie.h): answer a SIG(0)-signed UDP
+ * UPDATE without a valid cookie here, into send slot m, before the writer
+ * could spend public-key work on it. Returns the answer's length, 0 when
+ * the update goes on to the writer.
+ */
+static size_t udp_update_gate(struct worker *w, unsigned i, unsigned m)
+{
+	uint8_t rcode;
+	bool tc;
+	if (!w->conf->update_require_cookie)
+		return 0;
+	const uint8_t *req = w->rbuf + (size_t)i * MSG_MAX;
+	size_t len = cookie_update_gate(query_ctx_cookie(w->qctx), req, w->rmsg[i].msg_len,
+	                                (const struct sockaddr *)&w->from[i], (uint32_t)time(NULL),
+	                                w->sbuf + (size_t)m * MSG_MAX, MSG_MAX, &rcode, &tc);
+	if (len > 0) {
+		stats_count_update(w->stats, QUERY_UDP, rcode, ilnpdns_get16(req + 10) > 0);
+		if (tc)
+			w->stats->truncated++;
+	}
+	return len;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * Response rate limiting (rrl.h) of a UDP answer about to leave: its length,
+ * that of the truncated answer sent instead (slip), or 0 to drop it. Only
+ * QUERY answers count; a client that proved its address (a valid cookie, a
+ * verified TSIG) is never limited.
+ */
+static size_t udp_rrl(struct worker *w, const struct sockaddr *from, uint8_t *resp, size_t len,
+                      struct query_info *info, uint64_t now_ms)
+{
+	uint16_t qtype;
+	if (w->rrl == NULL || len == 0 || info->opcode != ILNPDNS_OP_QUERY ||
+	    info->cookie == COOKIE_VALID || (info->tsig && info->tsig_error == 0))
+		return len;
+	enum rrl_kind kind = rrl_classify(resp, len, w->rrl_name, &qtype);
+	switch (rrl_check(w->rrl, from, kind, w->rrl_name, qtype, now_ms)) {
+	case RRL_PASS:
+		return len;
+	case RRL_SLIP:
+		if ((len = rrl_slip(resp, len)) > 0) {
+			w->stats->rrl_slipped++;
+			info->truncated = true;
+			return len;
+		}
+		break;
+	case RRL_DROP:
+		break;
+	}
+	w->stats->rrl_dropped++;
+	info->dropped = true;
+	return 0;
+}
+
 static void udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_sock *u = arg;
@@ -677,23 +753,30 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		unsigned m = 0;
+		uint64_t now_ms = w->rrl != NULL ? mono_ms() : 0;
 		for (int i = 0; i < n; i++) {
 			struct msghdr *rh = &w->rmsg[i].msg_hdr;
+			size_t len;
 			if (is_update(w, w->rbuf + (size_t)i * MSG_MAX, w->rmsg[i].msg_len)) {
-				udp_update(w, u, (unsigned)i, rh);
-				continue;
+				if ((len = udp_update_gate(w, (unsigned)i, m)) == 0) {
+					udp_update(w, u, (unsigned)i, rh);
+					continue;
+				}
+			} else {
+				struct query_info info = {0};
+				len = query_process(w->qctx, w->txn, w->rbuf + (size_t)i * MSG_MAX,
+				                    w->rmsg[i].msg_len, QUERY_UDP,
+				                    (const struct sockaddr *)&w->from[i],
+				                    w->sbuf + (size_t)m * MSG_MAX, MSG_MAX, &info);
+				if (info.handoff)
+					len = udp_handoff(
+					    w, w->rbuf + (size_t)i * MSG_MAX, w->rmsg[i].msg_len,
+					    (const struct sockaddr *)&w->from[i],
+					    w->sbuf + (size_t)m * MSG_MAX, MSG_MAX, &info);
+				len = udp_rrl(w, (const struct sockaddr *)&w->from[i],
+				              w->sbuf + (size_t)m * MSG_MAX, len, &info, now_ms);
+				stats_count(w->stats, QUERY_UDP, &info);
 			}
-			struct query_info info = {0};
-			size_t len = query_process(w->qctx, w->txn, w->rbuf + (size_t)i * MSG_MAX,
-			                           w->rmsg[i].msg_len, QUERY_UDP,
-			                           (const struct sockaddr *)&w->from[i],
-			                           w->sbuf + (size_t)m * MSG_MAX, MSG_MAX, &info);
-			if (info.handoff)
-				len = udp_handoff(w, w->rbuf + (size_t)i * MSG_MAX,
-				                  w->rmsg[i].msg_len,
-				                  (const struct sockaddr *)&w->from[i],
-				                  w->sbuf + (size_t)m * MSG_MAX, MSG_MAX, &info);
-			stats_count(w->stats, QUERY_UDP, &info);
 			if (len == 0)
 				continue;
 			struct msghdr *sh = &w->smsg[m].msg_hdr;
@@ -762,6 +845,7 @@ static void conn_close(struct tcp_conn *c)
 	w->nconns--;
 	src_release(w->srcs, &c->peer);
 	event_free(c->ev);
+	event_free(c->deadline);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -783,6 +867,36 @@ static int conn_arm(struct tcp_conn *c, short what)
 	    event_add(c->ev, w->idle_on ? &w->idle : NULL) != 0)
 		return -1;
 	c->armed = what;
+	return 0;
+}
+
+static void conn_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *c = arg;
+	c->w->stats->tcp_timeouts++;
+	conn_close(c);
+}
+
+/*
+ * RFC 7766 6.2.3: the idle timer restarts with every octet, so a client
+ * sending a byte now and then, or taking our answer a little at a time,
+ * would hold the connection for ever. So a message begun must arrive whole
+ * within tcp-message-timeout while we read (EV_READ), and an answer that
+ * could not be written at once must leave whole within tcp-idle-timeout
+ * (EV_WRITE); 0 stops the clock. A running clock is not restarted.
+ */
+static int conn_deadline(struct tcp_conn *c, short what)
+{
+	struct worker *w = c->w;
+	if (c->deadline_for == what)
+		return 0;
+	evtimer_del(c->deadline);
+	c->deadline_for = 0;
+	if (what == 0 || (what == EV_WRITE && !w->idle_on) || (what == EV_READ && !w->msg_on))
+		return 0;
+	if (evtimer_add(c->deadline, what == EV_READ ? &w->msg_time : &w->idle) != 0)
+		return -1;
+	c->deadline_for = what;
 	return 0;
 }
 
@@ -916,9 +1030,10 @@ static int conn_xfr_pump(struct tcp_conn *c)
 			xfr_log(c->xfr, &xr, (const struct sockaddr *)&c->peer,
 			        c->xfr_signed ? &c->xfr_tsig : NULL, false);
 			if (w->srv->notify)
-				notify_xfr_done(w->srv->notify, c->xfr_apex,
-				                (const struct sockaddr *)&c->peer,
-				                xfr_serial(c->xfr));
+				notify_xfr_done(
+				    w->srv->notify, c->xfr_apex, (const struct sockaddr *)&c->peer,
+				    xfr_kind(c->xfr) == XFR_AXFR ? ILNPDNS_T_AXFR : ILNPDNS_T_IXFR,
+				    xfr_serial(c->xfr));
 			conn_xfr_end(c);
 		}
 	}
@@ -1036,6 +1151,7 @@ static int conn_process(struct tcp_conn *c)
 	if (pos) {
 		memmove(c->in, c->in + pos, c->inlen - pos);
 		c->inlen -= pos;
+		conn_deadline(c, 0); /* what follows is a new message */
 	}
 	/* Make room for the whole of a message we have the length of. */
 	if (c->inlen >= 2) {
@@ -1051,7 +1167,9 @@ static int conn_process(struct tcp_conn *c)
 
 	/* A transfer that paused with the socket still writable comes back at once. */
 	if (c->outlen || c->xfr)
-		return conn_arm(c, EV_WRITE) == 0 ? 0 : (conn_close(c), -1);
+		return conn_arm(c, EV_WRITE) == 0 && conn_deadline(c, c->outlen ? EV_WRITE : 0) == 0
+		           ? 0
+		           : (conn_close(c), -1);
 	if (c->close_after) {
 		conn_close(c);
 		return -1;
@@ -1062,6 +1180,7 @@ static int conn_process(struct tcp_conn *c)
 			 * the socket unwatched (a closed side reads 0 forever). */
 			event_del(c->ev);
 			c->armed = 0;
+			conn_deadline(c, 0);
 			return 0;
 		}
 		/* RFC 7766 6.2.4: the client closed its side after its last query
@@ -1069,7 +1188,9 @@ static int conn_process(struct tcp_conn *c)
 		conn_close(c);
 		return -1;
 	}
-	return conn_arm(c, EV_READ) == 0 ? 0 : (conn_close(c), -1);
+	return conn_arm(c, EV_READ) == 0 && conn_deadline(c, c->inlen ? EV_READ : 0) == 0
+	           ? 0
+	           : (conn_close(c), -1);
 
 fail:
 	if (snap)
@@ -1097,6 +1218,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 		}
 		if (r == 0)
 			return;
+		conn_deadline(c, 0); /* the answer is out: the next one has its own time */
 		conn_process(c);
 		return;
 	}
@@ -1183,7 +1305,7 @@ static void conn_answer(struct writer_req *r)
 		}
 	}
 	if (c->outlen) {
-		if (conn_arm(c, EV_WRITE) != 0)
+		if (conn_arm(c, EV_WRITE) != 0 || conn_deadline(c, EV_WRITE) != 0)
 			conn_close(c);
 		return;
 	}
@@ -1212,7 +1334,8 @@ static void conn_new(struct worker *w, int fd, const struct sockaddr_storage *ss
 		goto fail;
 	c->in = malloc(TCP_IN_START);
 	c->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_event, c);
-	if (!c->in || !c->ev)
+	c->deadline = evtimer_new(w->base, conn_timeout, c);
+	if (!c->in || !c->ev || !c->deadline)
 		goto fail;
 	c->w = w;
 	c->fd = fd;
@@ -1234,6 +1357,8 @@ fail:
 	if (c) {
 		if (c->ev)
 			event_free(c->ev);
+		if (c->deadline)
+			event_free(c->deadline);
 		free(c->in);
 		free(c);
 	}
@@ -1408,6 +1533,7 @@ static void worker_free(struct worker *w)
 		store_txn_abort(w->txn);
 	if (w->qctx)
 		query_ctx_free(w->qctx);
+	rrl_free(w->rrl);
 	conf_unref(w->conf);
 	free(w->udp);
 	free(w->tcp);
@@ -1436,6 +1562,9 @@ static int worker_new(struct server *srv, unsigned idx, struct src_table *srcs,
 	w->idle_on = conf->tcp_idle_ms > 0;
 	w->idle.tv_sec = conf->tcp_idle_ms / 1000;
 	w->idle.tv_usec = (conf->tcp_idle_ms % 1000) * 1000;
+	w->msg_on = conf->tcp_message_ms > 0;
+	w->msg_time.tv_sec = conf->tcp_message_ms / 1000;
+	w->msg_time.tv_usec = (conf->tcp_message_ms % 1000) * 1000;
 	w->rbuf = malloc((size_t)UDP_BATCH * MSG_MAX);
 	w->sbuf = malloc((size_t)UDP_BATCH * MSG_MAX);
 	w->tbuf = malloc(2 + MSG_MAX);
@@ -1446,6 +1575,16 @@ static int worker_new(struct server *srv, unsigned idx, struct src_table *srcs,
 		query_ctx_set_edns_size(w->qctx, conf->edns_size);
 		w->conf = server_conf_acquire(srv);
 		query_ctx_set_tsig(w->qctx, conf_tsig_lookup, w->conf, replay);
+		cookie_ctx_set_secrets(query_ctx_cookie(w->qctx), w->conf->cookie_secret, NULL);
+	}
+	if (conf->rrl_enable) {
+		struct rrl_params rp = {.rate = conf->rrl_rate,
+		                        .slip = conf->rrl_slip,
+		                        .v4_prefix = conf->rrl_v4_prefix,
+		                        .v6_prefix = conf->rrl_v6_prefix,
+		                        .slots = conf->rrl_table_size};
+		if ((w->rrl = rrl_new(&rp, 0)) == NULL)
+			goto fail;
 	}
 	w->base = event_base_new();
 	if (!w->rbuf || !w->sbuf || !w->tbuf || !w->udp || !w->tcp || !w->qctx || !w->base)

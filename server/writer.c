@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "cookie.h"
 #include "ilnpdns/dname.h"
 #include "ilnpdns/error.h"
 #include "ilnpdns/log.h"
@@ -42,6 +43,9 @@ struct writer {
 	struct ilnpdns_tsig_ctx *tsig;
 	struct ilnpdns_tsig_replay *replay;
 	struct ilnpdns_sig0_ctx *sig0;
+	struct cookie_ctx *cookies;               /* RFC 7873 cookies of the answers */
+	uint8_t cookie_secret[COOKIE_SECRET_LEN]; /* the one set in cookies */
+	bool cookie_secret_set;
 	uint64_t (*now)(void *arg);
 	void *now_arg;
 
@@ -90,6 +94,8 @@ struct req_scan {
 	uint16_t ztype, zclass;
 	bool edns; /* an OPT was found in the additional section */
 	uint8_t opt_version;
+	const uint8_t *cookie; /* the first COOKIE option's data in the OPT, or NULL */
+	uint16_t cookie_len;
 	uint16_t arcount;
 };
 
@@ -197,10 +203,11 @@ int writer_new(struct writer **out, struct store *st, struct stats *stats)
 	w->fails = calloc(WRITER_FAIL_SLOTS, sizeof(*w->fails));
 	w->replay = ilnpdns_tsig_replay_new(REPLAY_SLOTS);
 	w->tsig = ilnpdns_tsig_ctx_new();
+	w->cookies = cookie_ctx_new();
 	int rc = ilnpdns_sig0_ctx_new(&w->sig0);
 	if (rc == 0 && (!w->fails || !w->replay))
 		rc = ILNPDNS_ENOMEM;
-	if (rc == 0 && !w->tsig)
+	if (rc == 0 && (!w->tsig || !w->cookies))
 		rc = ILNPDNS_ECRYPTO;
 	if (rc) {
 		writer_free(w);
@@ -227,6 +234,8 @@ void writer_free(struct writer *w)
 	ilnpdns_tsig_ctx_free(w->tsig);
 	ilnpdns_tsig_replay_free(w->replay);
 	ilnpdns_sig0_ctx_free(w->sig0);
+	cookie_ctx_free(w->cookies);
+	explicit_bzero(w->cookie_secret, sizeof(w->cookie_secret));
 	free(w->fails);
 	free(w);
 }
@@ -247,6 +256,22 @@ void writer_set_clock(struct writer *w, uint64_t (*fn)(void *arg), void *arg)
 }
 
 /* ---- reading the request ---- */
+
+/* The first COOKIE option among the OPT's options (RFC 6891 6.1.2), if any. */
+static void scan_cookie(const uint8_t *p, size_t len, struct req_scan *sc)
+{
+	for (size_t i = 0; len - i >= 4;) {
+		uint16_t code = ilnpdns_get16(p + i), olen = ilnpdns_get16(p + i + 2);
+		if (len - i - 4 < olen)
+			return;
+		if (code == COOKIE_OPT_CODE) {
+			sc->cookie = p + i + 4;
+			sc->cookie_len = olen;
+			return;
+		}
+		i += 4u + olen;
+	}
+}
 
 /*
  * Header, zone section and the OPT, if any. A message that cannot be walked
@@ -283,6 +308,7 @@ static void scan(const uint8_t *msg, size_t len, struct req_scan *sc)
 		if (type == ILNPDNS_T_OPT && i >= pr + up && !sc->edns) {
 			sc->edns = true;
 			sc->opt_version = msg[pos + 5];
+			scan_cookie(msg + pos + 10, rdlen, sc);
 		}
 		pos += 10u + rdlen;
 	}
@@ -498,6 +524,8 @@ static int journal_after(struct writer *w, struct store_txn *txn, const struct c
 
 /* ---- one update ---- */
 
+static void peer_text(const struct writer_req *r, char *buf, size_t cap);
+
 static void process_one(struct writer *w, const struct conf *conf, struct store_txn *txn,
                         struct writer_req *r, uint64_t now, struct change *ch, bool capture)
 {
@@ -510,6 +538,12 @@ static void process_one(struct writer *w, const struct conf *conf, struct store_
 	/* RFC 6891 6.1.3, answered once the TSIG is known so it can be signed. */
 	if (sc.edns && sc.opt_version > 0) {
 		finish(r, ILNPDNS_RCODE_BADVERS, "EDNS version not supported");
+		return;
+	}
+	/* RFC 7873 5.2.2: a COOKIE of a wrong length is FORMERR. */
+	if (sc.cookie && sc.cookie_len != COOKIE_CLIENT_LEN &&
+	    (sc.cookie_len < 16 || sc.cookie_len > 40)) {
+		finish(r, ILNPDNS_RCODE_FORMERR, "malformed COOKIE");
 		return;
 	}
 	if (!sc.zone_ok || sc.ztype != ILNPDNS_T_SOA) {
@@ -527,6 +561,7 @@ static void process_one(struct writer *w, const struct conf *conf, struct store_
 	    .policy = &z->update_policy,
 	    .serial_policy = z->serial_policy,
 	    .now = now,
+	    .max_rrs = conf->update_max_rrs,
 	};
 	struct update_result res;
 	struct store_txn *child;
@@ -546,6 +581,13 @@ static void process_one(struct writer *w, const struct conf *conf, struct store_
 		log_err("update %s: store failure: %s", z->domain, ilnpdns_strerror(rc));
 		finish(r, ILNPDNS_RCODE_SERVFAIL, "store failure");
 		return;
+	}
+	if (res.rcode == ILNPDNS_RCODE_REFUSED && opts.max_rrs &&
+	    (unsigned)res.prereqs + res.updates > opts.max_rrs) {
+		char peer[INET6_ADDRSTRLEN + 8];
+		peer_text(r, peer, sizeof(peer));
+		log_warnx("update %s from %s: %u prerequisite and update RRs, update.max-rrs is %u",
+		          z->domain, peer, (unsigned)res.prereqs + res.updates, opts.max_rrs);
 	}
 	finish(r, res.rcode, res.why);
 	r->changed = res.rcode == ILNPDNS_RCODE_NOERROR && res.changed;
@@ -568,17 +610,28 @@ static void answer_build(struct writer *w, const struct conf *conf, struct write
 	struct req_scan sc;
 	uint16_t payload = conf->edns_size ? conf->edns_size : ILNPDNS_EDNS_SIZE;
 
+	uint8_t ck[COOKIE_OPT_SPACE];
+	size_t cklen = 0;
+
 	/* RFC 2136 3.8: QR, ID and opcode copied, the zone section echoed, the
-	 * other sections empty; an OPT if the request had one; the TSIG. */
+	 * other sections empty; an OPT if the request had one, with a COOKIE
+	 * if it had one (RFC 7873 5.2, as for queries); the TSIG. */
 	scan(r->msg, r->len, &sc);
-	int rc =
-	    tsig_answer_build(w->tsig, r->tsig_answer ? &r->tsig : NULL, r->msg, r->len, r->rcode,
-	                      sc.edns ? payload : 0, now, r->ans, WRITER_ANSWER_MAX, &r->anslen);
+	if (sc.edns && sc.cookie) {
+		struct cookie c;
+		cookie_parse(sc.cookie, sc.cookie_len, &c);
+		cookie_verify(w->cookies, &c, (const struct sockaddr *)&r->peer, (uint32_t)now);
+		cklen = cookie_write_option(w->cookies, &c, (const struct sockaddr *)&r->peer,
+		                            (uint32_t)now, ck);
+	}
+	int rc = tsig_answer_build_opt(w->tsig, r->tsig_answer ? &r->tsig : NULL, r->msg, r->len,
+	                               r->rcode, sc.edns ? payload : 0, ck, cklen, now, r->ans,
+	                               WRITER_ANSWER_MAX, &r->anslen);
 	if (rc && r->tsig_answer) {
 		log_warnx("update: cannot sign the answer: %s", ilnpdns_strerror(rc));
-		rc = tsig_answer_build(w->tsig, NULL, r->msg, r->len, r->rcode,
-		                       sc.edns ? payload : 0, now, r->ans, WRITER_ANSWER_MAX,
-		                       &r->anslen);
+		rc = tsig_answer_build_opt(w->tsig, NULL, r->msg, r->len, r->rcode,
+		                           sc.edns ? payload : 0, ck, cklen, now, r->ans,
+		                           WRITER_ANSWER_MAX, &r->anslen);
 	}
 	if (rc)
 		r->anslen = 0;
@@ -637,20 +690,33 @@ static void log_update(const struct writer_req *r)
 
 /* ---- the batch ---- */
 
-int writer_process_batch(struct writer *w, const struct conf *conf, struct writer_req *const *reqs,
-                         size_t n)
-{
-	uint64_t now = w->now(w->now_arg);
-	struct store_txn *txn = NULL;
-	bool changed = false;
-	bool capture = w->hook && w->want_rrs && w->want_rrs(w->hook_arg);
-	struct change *chs = calloc(n ? n : 1, sizeof(*chs));
-	int rc = chs ? store_txn_begin(w->store, true, &txn) : ILNPDNS_ENOMEM;
-	if (rc)
-		log_err("update: cannot begin a write transaction: %s", ilnpdns_strerror(rc));
+/* A batch between its processing and its answers. */
+struct batch {
+	struct writer_req **reqs;
+	size_t n, cap;
+	struct change *chs; /* n entries, or NULL (out of memory: no hook calls) */
+	uint64_t now;
+};
 
-	for (size_t i = 0; i < n; i++) {
-		struct writer_req *r = reqs[i];
+/*
+ * Steps 1-3 of the design for every request of the batch in one write
+ * transaction, left open in *txn (NULL if it could not begin: every request
+ * is SERVFAIL then). *changed: some update changed a zone.
+ */
+static void batch_apply(struct writer *w, const struct conf *conf, struct batch *b,
+                        struct store_txn **txn, bool *changed)
+{
+	bool capture = w->hook && w->want_rrs && w->want_rrs(w->hook_arg);
+	b->chs = calloc(b->n ? b->n : 1, sizeof(*b->chs));
+	int rc = store_txn_begin(w->store, true, txn);
+	if (rc) {
+		log_err("update: cannot begin a write transaction: %s", ilnpdns_strerror(rc));
+		*txn = NULL;
+	}
+	*changed = false;
+	for (size_t i = 0; i < b->n; i++) {
+		struct writer_req *r = b->reqs[i];
+		struct change scratch;
 		r->rcode = 0;
 		r->why = NULL;
 		r->changed = false;
@@ -664,64 +730,120 @@ int writer_process_batch(struct writer *w, const struct conf *conf, struct write
 			finish(r, ILNPDNS_RCODE_SERVFAIL, "store failure");
 			continue;
 		}
-		process_one(w, conf, txn, r, now, &chs[i], capture);
-		changed |= r->changed;
+		memset(&scratch, 0, sizeof(scratch));
+		process_one(w, conf, *txn, r, b->now, b->chs ? &b->chs[i] : &scratch,
+		            capture && b->chs);
+		free(scratch.rrs);
+		*changed |= r->changed;
 	}
-	if (rc == 0) {
-		/* One durable commit for the batch (LMDB syncs on commit); a batch
-		 * that changed nothing needs no fsync at all. */
-		if (changed) {
-			rc = store_txn_commit(txn);
-			if (rc)
-				log_err("update: group commit of %zu updates failed: %s", n,
-				        ilnpdns_strerror(rc));
-		} else {
-			store_txn_abort(txn);
-		}
-	}
-	stats_count_batch(w->stats, n, rc == 0);
+}
 
-	for (size_t i = 0; i < n; i++) {
-		struct writer_req *r = reqs[i];
+/*
+ * After the commit (rc its result, or the flush's that made it durable):
+ * the answers, counters and log lines, each answer sent at once when reply
+ * is set (before the log line and the hooks, which nobody waits for), then
+ * the commit hook per change, in commit order.
+ */
+static void batch_finish(struct writer *w, const struct conf *conf, struct batch *b, int rc,
+                         bool reply)
+{
+	/* The workers' cookie secrets (worker.c): the previous one stays good
+	 * for cookies given out before a reload. */
+	if (!w->cookie_secret_set ||
+	    memcmp(w->cookie_secret, conf->cookie_secret, COOKIE_SECRET_LEN) != 0) {
+		cookie_ctx_set_secrets(w->cookies, conf->cookie_secret,
+		                       w->cookie_secret_set ? w->cookie_secret : NULL);
+		memcpy(w->cookie_secret, conf->cookie_secret, COOKIE_SECRET_LEN);
+		w->cookie_secret_set = true;
+	}
+	stats_count_batch(w->stats, b->n, rc == 0);
+	for (size_t i = 0; i < b->n; i++) {
+		struct writer_req *r = b->reqs[i];
 		if (r->len < ILNPDNS_HDR_LEN)
 			continue;
 		if (rc && r->rcode == ILNPDNS_RCODE_NOERROR) {
 			finish(r, ILNPDNS_RCODE_SERVFAIL, "commit failed");
 			r->changed = false;
 		}
-		answer_build(w, conf, r, now);
+		answer_build(w, conf, r, b->now);
 		struct req_scan sc;
 		scan(r->msg, r->len, &sc);
 		stats_count_update(w->stats, r->transport, r->rcode, sc.edns);
-		log_update(r);
+		if (reply) {
+			/* From here the reply callback owns r; keep what the log needs. */
+			r->next = NULL;
+			if (ilnpdns_log_enabled(LOG_NOTICE))
+				log_update(r);
+			b->reqs[i] = NULL;
+			r->reply(r);
+		} else if (ilnpdns_log_enabled(LOG_NOTICE)) {
+			log_update(r);
+		}
 	}
 	/* Durable now: secondaries may be told (RFC 1996 4), the feed may see it. */
-	for (size_t i = 0; chs && i < n; i++) {
-		if (rc == 0 && w->hook && chs[i].changed) {
+	for (size_t i = 0; b->chs && i < b->n; i++) {
+		if (rc == 0 && w->hook && b->chs[i].changed) {
 			struct writer_change wc = {
-			    .apex = chs[i].apex,
-			    .old_serial = chs[i].old_serial,
-			    .new_serial = chs[i].new_serial,
-			    .removed = chs[i].removed,
-			    .added = chs[i].added,
-			    .rrs = chs[i].rrs,
-			    .rrs_len = chs[i].rrs_len,
+			    .apex = b->chs[i].apex,
+			    .old_serial = b->chs[i].old_serial,
+			    .new_serial = b->chs[i].new_serial,
+			    .removed = b->chs[i].removed,
+			    .added = b->chs[i].added,
+			    .rrs = b->chs[i].rrs,
+			    .rrs_len = b->chs[i].rrs_len,
 			};
 			w->hook(&wc, w->hook_arg);
 		}
-		free(chs[i].rrs);
+		free(b->chs[i].rrs);
 	}
-	free(chs);
+	free(b->chs);
+	b->chs = NULL;
+}
+
+int writer_process_batch(struct writer *w, const struct conf *conf, struct writer_req *const *reqs,
+                         size_t n)
+{
+	struct batch b = {.reqs = (struct writer_req **)reqs, .n = n, .now = w->now(w->now_arg)};
+	struct store_txn *txn;
+	bool changed;
+	int rc;
+
+	batch_apply(w, conf, &b, &txn, &changed);
+	if (!txn) {
+		rc = ILNPDNS_ESTORE;
+	} else if (changed) {
+		/* One durable commit for the batch; a batch that changed nothing
+		 * needs no flush at all. */
+		rc = store_txn_commit(txn);
+		if (rc)
+			log_err("update: group commit of %zu updates failed: %s", n,
+			        ilnpdns_strerror(rc));
+	} else {
+		store_txn_abort(txn);
+		rc = 0;
+	}
+	batch_finish(w, conf, &b, rc, false);
 	return rc;
 }
 
 /* ---- the thread ---- */
 
+static bool batch_reserve(struct batch *b, size_t max)
+{
+	if (b->cap >= max)
+		return true;
+	struct writer_req **p = realloc(b->reqs, max * sizeof(*p));
+	if (!p)
+		return b->cap > 0;
+	b->reqs = p;
+	b->cap = max;
+	return true;
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
-	struct writer_req **batch = NULL;
-	size_t cap = 0;
+	struct batch b = {0};
 
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
@@ -736,24 +858,18 @@ static void *writer_main(void *arg)
 		 * nothing we use (keys, policies). */
 		struct conf *conf = w->conf_get(w->conf_arg);
 		size_t max = conf->update_batch_max ? conf->update_batch_max : 64;
-		if (cap < max) {
-			struct writer_req **p = realloc(batch, max * sizeof(*p));
-			if (p) {
-				batch = p;
-				cap = max;
-			} else if (!batch) {
-				conf_unref(conf);
-				log_err("update writer: out of memory, retrying");
-				sleep(1);
-				continue;
-			}
+		if (!batch_reserve(&b, max)) {
+			conf_unref(conf);
+			log_err("update writer: out of memory, retrying");
+			sleep(1);
+			continue;
 		}
-		if (max > cap)
-			max = cap;
-		size_t n = 0;
+		if (max > b.cap)
+			max = b.cap;
+		b.n = 0;
 		pthread_mutex_lock(&w->lock);
-		while (w->head && n < max) {
-			batch[n++] = w->head;
+		while (w->head && b.n < max) {
+			b.reqs[b.n++] = w->head;
 			w->head = w->head->next;
 			w->queued--;
 		}
@@ -761,14 +877,25 @@ static void *writer_main(void *arg)
 			w->tail = NULL;
 		pthread_mutex_unlock(&w->lock);
 
-		writer_process_batch(w, conf, batch, n);
-		conf_unref(conf);
-		for (size_t i = 0; i < n; i++) {
-			batch[i]->next = NULL;
-			batch[i]->reply(batch[i]);
+		b.now = w->now(w->now_arg);
+		struct store_txn *txn;
+		bool changed;
+		int rc = ILNPDNS_ESTORE;
+		batch_apply(w, conf, &b, &txn, &changed);
+		if (txn && changed) {
+			rc = store_txn_commit(txn);
+			if (rc)
+				log_err("update: group commit of %zu updates failed: %s", b.n,
+				        ilnpdns_strerror(rc));
+		} else if (txn) {
+			store_txn_abort(txn);
+			rc = 0;
 		}
+		/* Each answer leaves as soon as it is built. */
+		batch_finish(w, conf, &b, rc, true);
+		conf_unref(conf);
 	}
-	free(batch);
+	free(b.reqs);
 	return NULL;
 }
 

@@ -41,18 +41,22 @@
  *     oldest entry is replaced, so memory never grows);
  *  2. the zone: NOTAUTH unless the zone section names a configured zone;
  *  3. update_process() in a nested transaction with the principal (TSIG key
- *     name or SIG(0) signer), the zone's update policy and serial policy;
+ *     name or SIG(0) signer), the zone's update policy and serial policy
+ *     and update.max-rrs (more RRs: REFUSED, one log line with the count);
  *     the nested transaction is committed on NOERROR and aborted otherwise,
  *     so each update is all or nothing and a failed one undoes nothing of
  *     the others; a store failure (map full, ...) is SERVFAIL.
  * Then the parent transaction is committed: one fsync for the whole batch
  * (group commit). Only after that commit returned are the answers built and
- * sent; if it failed, every update that said NOERROR is answered SERVFAIL.
+ * sent, each as soon as it is built (before the batch's log lines and commit
+ * hooks); if it failed, every update that said NOERROR is answered SERVFAIL.
  * The next read transaction any worker begins sees the change.
  *
  * Answers (RFC 2136 3.8, PROTOCOLS.md 2.1): QR 1, the request's ID and
  * opcode, the zone section echoed (ZOCOUNT 1, PR/UP/AD 0), the RCODE, an OPT
- * if the request had one, and for a TSIG-signed request a TSIG signed with
+ * if the request had one, with a COOKIE (RFC 7873 5.2, our RFC 9018 server
+ * cookie, the workers' secrets) if it had one; a COOKIE of a wrong length
+ * is FORMERR. For a TSIG-signed request a TSIG signed with
  * the request MAC. Answers to SIG(0)-signed requests are not signed (RFC
  * 2931 allows it; nsupdate accepts it, PROTOCOLS.md 4.5). One notice-level
  * log line per update: zone, source, principal, RCODE (and why), serial.

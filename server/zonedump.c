@@ -33,7 +33,29 @@ static void print_generic(FILE *out, const uint8_t *rd, uint16_t rdlen)
 		fprintf(out, "%02x", rd[i]);
 }
 
-/* RDATA through ldns's printer; false when ldns cannot parse or print it. */
+/*
+ * Does ldns read text back as exactly this RDATA? Its printer writes some
+ * values that its parser refuses or changes (WKS ports by service name, a
+ * KEY without key data): those go out in the generic form.
+ */
+static bool reads_back(uint16_t type, const char *text, const uint8_t *rd, uint16_t rdlen)
+{
+	char *line = NULL;
+	ldns_rr *rr = NULL;
+	ldns_buffer *b = ldns_buffer_new(rdlen + 16u);
+	bool same = false;
+	if (b && asprintf(&line, ". 0 IN %s %s", ldns_rr_descript(type)->_name, text) >= 0 &&
+	    ldns_rr_new_frm_str(&rr, line, 0, NULL, NULL) == LDNS_STATUS_OK &&
+	    ldns_rr_get_type(rr) == type && ldns_rr_rdata2buffer_wire(b, rr) == LDNS_STATUS_OK)
+		same = ldns_buffer_position(b) == rdlen &&
+		       memcmp(ldns_buffer_begin(b), rd, rdlen) == 0;
+	ldns_rr_free(rr);
+	ldns_buffer_free(b);
+	free(line);
+	return same;
+}
+
+/* RDATA through ldns's printer; false when ldns cannot parse, print or read it back. */
 static bool print_ldns(struct dump *d, uint16_t type, const uint8_t *rd, uint16_t rdlen)
 {
 	size_t need = 1 + 10 + (size_t)rdlen;
@@ -65,6 +87,18 @@ static bool print_ldns(struct dump *d, uint16_t type, const uint8_t *rd, uint16_
 	size_t done = 0;
 	for (; ok && done < n; done++) {
 		const ldns_rdf *f = ldns_rr_rdf(rr, done);
+		/* Names through our printer: ldns leaves '"' unescaped, which the
+		 * import then reads as the start of a string (RFC 1035 5.1). */
+		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME) {
+			size_t cap = 4 * ILNPDNS_DNAME_MAXLEN + 1;
+			if (!(parts[done] = malloc(cap)) ||
+			    ilnpdns_dname_to_str(ldns_rdf_data(f), parts[done], cap) < 0) {
+				free(parts[done]);
+				ok = false;
+				break;
+			}
+			continue;
+		}
 		/* ldns prints an unknown-type rdf as hex without the \# header. */
 		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_UNKNOWN ||
 		    !(parts[done] = ldns_rdf2str(f))) {
@@ -72,13 +106,21 @@ static bool print_ldns(struct dump *d, uint16_t type, const uint8_t *rd, uint16_
 			break;
 		}
 	}
-	if (ok)
+	char *text = NULL;
+	size_t textlen = 0;
+	FILE *t = ok ? open_memstream(&text, &textlen) : NULL;
+	if (t) {
 		for (size_t i = 0; i < n; i++)
-			fprintf(d->out, "%s%s", i ? " " : "", parts[i]);
+			fprintf(t, "%s%s", i ? " " : "", parts[i]);
+		ok = fclose(t) == 0 && reads_back(type, text, rd, rdlen);
+	}
+	if (ok && t)
+		fputs(text, d->out);
+	free(text);
 	for (size_t i = 0; i < done; i++)
 		free(parts[i]);
 	ldns_rr_free(rr);
-	return ok;
+	return ok && t;
 }
 
 /* True when ldns has a descriptor with a mnemonic for type (not a gap entry). */

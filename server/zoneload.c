@@ -744,7 +744,7 @@ static int directive(struct loader *ld, struct file_state *fs, const char *text)
 static int read_record(struct loader *ld, struct file_state *fs, char **buf, size_t *cap,
                        char **line, size_t *linecap, bool *blank_owner, unsigned *start_line)
 {
-	size_t o = 0;
+	size_t o = 0, keep = 0; /* keep: the record's end without trailing blanks */
 	int depth = 0;
 	bool first = true;
 
@@ -784,6 +784,7 @@ static int read_record(struct loader *ld, struct file_state *fs, char **buf, siz
 			if (c == '\\' && i + 1 < n) {
 				(*buf)[o++] = c;
 				(*buf)[o++] = (*line)[++i];
+				keep = o;
 				continue;
 			}
 			if (c == '"') {
@@ -804,6 +805,8 @@ static int read_record(struct loader *ld, struct file_state *fs, char **buf, siz
 			if (c == '\n' || c == '\r')
 				c = ' ';
 			(*buf)[o++] = c;
+			if (!blank(c))
+				keep = o;
 		}
 		if (quoted)
 			return fail(ld, ILNPDNS_ESYNTAX, fs->name, fs->line,
@@ -812,7 +815,9 @@ static int read_record(struct loader *ld, struct file_state *fs, char **buf, siz
 			break;
 		(*buf)[o++] = ' ';
 	}
-	(*buf)[o] = '\0';
+	/* ldns rejects a blank after a final quoted string ("superfluous text",
+	 * HINFO "a" "b" ), so the newline turned blank must not end the record. */
+	(*buf)[keep] = '\0';
 	return 1;
 }
 

@@ -102,6 +102,7 @@ static void check_defaults_server(const struct conf *c)
 	assert_null(c->metrics);
 	assert_int_equal(c->edns_size, 1232);
 	assert_int_equal(c->tcp_idle_ms, 10000);
+	assert_int_equal(c->tcp_message_ms, 5000);
 	assert_int_equal(c->tcp_max_clients, 1000);
 	assert_int_equal(c->tcp_max_per_source, 32);
 	assert_int_equal(c->log_level, LOG_NOTICE);
@@ -109,6 +110,7 @@ static void check_defaults_server(const struct conf *c)
 	assert_null(c->user);
 	assert_int_equal(c->update_batch_max, 64);
 	assert_int_equal(c->sig0_fail_limit, 20);
+	assert_int_equal(c->update_max_rrs, 1000);
 	assert_int_equal(c->refs, 1);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_notify.c -- the NOTIFY sender against fake secondaries on loopback; the inbound answer. */
+/* test_notify.c -- the NOTIFY sender and its SOA probes against fake secondaries on loopback; the
+ * inbound answer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,8 +52,13 @@ struct secondary {
 	struct ilnpdns_tsig_ctx *ctx;
 	void (*on_notify)(struct secondary *s);
 	void *arg;
+	/* SOA queries: the serial it answers (what it "serves"), and how */
+	uint32_t serving;
+	int soa_drop;       /* ignore this many SOA queries first */
+	bool soa_wrong_key; /* sign SOA answers with the other secret */
 	/* what arrived */
 	int received, verified, malformed;
+	int soa_queries, soa_verified;
 	uint16_t ids[256];
 	uint32_t serials[256]; /* the SOA hint's serial, 0 without one */
 };
@@ -115,6 +121,72 @@ static void check_notify(struct secondary *s, const uint8_t *m, size_t len)
 	ldns_pkt_free(p);
 }
 
+/* SOA RDATA: MNAME ns1.example.ilnp., RNAME h.example.ilnp., serial, then zeros. */
+static uint16_t soa_rdata(uint8_t *rdata, uint32_t serial)
+{
+	uint8_t mname[ILNPDNS_DNAME_MAXLEN], rname[ILNPDNS_DNAME_MAXLEN];
+	size_t ml = (size_t)ilnpdns_dname_from_str("ns1." ZONE, mname);
+	size_t rl = (size_t)ilnpdns_dname_from_str("h." ZONE, rname);
+	memcpy(rdata, mname, ml);
+	memcpy(rdata + ml, rname, rl);
+	memset(rdata + ml + rl, 0, 20);
+	ilnpdns_put32(rdata + ml + rl, serial);
+	return (uint16_t)(ml + rl + 20);
+}
+
+/* Answer an SOA query (the primary's probe) with s->serving, signed when it was. */
+static void answer_soa(struct secondary *s, const uint8_t *m, size_t len,
+                       const struct sockaddr_storage *from, socklen_t fl)
+{
+	ldns_pkt *p = NULL;
+	assert_int_equal(ldns_wire2pkt(&p, m, len), LDNS_STATUS_OK);
+	/* A plain query for the apex SOA, no recursion wanted. */
+	assert_int_equal(ldns_pkt_get_opcode(p), LDNS_PACKET_QUERY);
+	assert_false(ldns_pkt_qr(p));
+	assert_false(ldns_pkt_rd(p));
+	assert_int_equal(ldns_pkt_qdcount(p), 1);
+	ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+	assert_int_equal(ldns_rr_get_type(q), LDNS_RR_TYPE_SOA);
+	ldns_rdf *want = ldns_dname_new_frm_str(ZONE);
+	assert_int_equal(ldns_dname_compare(ldns_rr_owner(q), want), 0);
+	ldns_rdf_deep_free(want);
+	ldns_pkt_free(p);
+	s->soa_queries++;
+	struct ilnpdns_tsig_state st, *stp = NULL;
+	if (s->has_key) {
+		if (ilnpdns_tsig_verify_request(s->ctx, m, len, lookup, &s->key, NULL,
+		                                ilnpdns_tsig_now(), &st) == 0)
+			s->soa_verified++;
+		stp = &st;
+		if (s->soa_wrong_key)
+			st.key = &s->other;
+	}
+	if (s->soa_queries <= s->soa_drop)
+		return;
+	/* The question's end: header, apex, type and class. */
+	size_t qend = ILNPDNS_HDR_LEN + ilnpdns_dname_len(m + ILNPDNS_HDR_LEN) + 4;
+	uint8_t out[1500];
+	memcpy(out, m, qend);
+	ilnpdns_put16(out + 2, ILNPDNS_FLAG_QR | ILNPDNS_FLAG_AA);
+	ilnpdns_put16(out + 6, 1);
+	ilnpdns_put16(out + 8, 0);
+	ilnpdns_put16(out + 10, 0);
+	size_t olen = qend;
+	ilnpdns_put16(out + olen, 0xc000 | ILNPDNS_HDR_LEN);
+	ilnpdns_put16(out + olen + 2, ILNPDNS_T_SOA);
+	ilnpdns_put16(out + olen + 4, ILNPDNS_C_IN);
+	ilnpdns_put32(out + olen + 6, 0);
+	uint16_t rdlen = soa_rdata(out + olen + 12, s->serving);
+	ilnpdns_put16(out + olen + 10, rdlen);
+	olen += 12 + (size_t)rdlen;
+	if (stp)
+		assert_int_equal(ilnpdns_tsig_sign_answer(s->ctx, stp, out, &olen, sizeof(out),
+		                                          ilnpdns_tsig_now()),
+		                 0);
+	assert_true(sendto(s->fd, out, olen, 0, (const struct sockaddr *)from, fl) ==
+	            (ssize_t)olen);
+}
+
 static void secondary_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct secondary *s = arg;
@@ -124,6 +196,10 @@ static void secondary_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t r = recvfrom(fd, m, sizeof(m), 0, (struct sockaddr *)&from, &fl);
 	if (r <= 0)
 		return;
+	if (r >= ILNPDNS_HDR_LEN && ILNPDNS_OPCODE(ilnpdns_get16(m + 2)) == ILNPDNS_OP_QUERY) {
+		answer_soa(s, m, (size_t)r, &from, fl);
+		return;
+	}
 	check_notify(s, m, (size_t)r);
 	s->received++;
 	struct ilnpdns_tsig_state st, *stp = NULL;
@@ -214,14 +290,7 @@ static int test_soa(const uint8_t *apex, uint8_t *rdata, size_t cap, uint16_t *r
                     void *arg)
 {
 	struct fx *f = arg;
-	uint8_t mname[ILNPDNS_DNAME_MAXLEN], rname[ILNPDNS_DNAME_MAXLEN];
-	size_t ml = (size_t)ilnpdns_dname_from_str("ns1." ZONE, mname);
-	size_t rl = (size_t)ilnpdns_dname_from_str("h." ZONE, rname);
-	memcpy(rdata, mname, ml);
-	memcpy(rdata + ml, rname, rl);
-	memset(rdata + ml + rl, 0, 20);
-	ilnpdns_put32(rdata + ml + rl, f->soa_serial);
-	*rdlen = (uint16_t)(ml + rl + 20);
+	*rdlen = soa_rdata(rdata, f->soa_serial);
 	*ttl = 0;
 	return 0;
 }
@@ -306,6 +375,39 @@ static bool round_over(struct fx *f)
 	return s.sent > 0 && !s.in_flight;
 }
 
+static bool reached(struct fx *f)
+{
+	return notify_zone_reached(f->n, f->apex, want_serial);
+}
+
+static int want_queries;
+
+/* Both secondaries have answered want_queries SOA queries (probes) or more. */
+static bool probed(struct fx *f)
+{
+	return f->sec[0].soa_queries >= want_queries && f->sec[1].soa_queries >= want_queries;
+}
+
+static bool probed0(struct fx *f)
+{
+	return f->sec[0].soa_queries >= want_queries;
+}
+
+static bool probed1(struct fx *f)
+{
+	return f->sec[1].soa_queries >= want_queries;
+}
+
+static bool first_serves_want(struct fx *f)
+{
+	return status(f, 0).serving_serial == want_serial;
+}
+
+static bool not_probing(struct fx *f)
+{
+	return !status(f, 0).probing;
+}
+
 /* ---- tests ---- */
 
 static void test_target_parse(void **state)
@@ -338,11 +440,12 @@ static void test_notify_ack(void **state)
 	struct notify_opts o = {.first_retry_ms = 2000}; /* no retransmission in this test */
 	struct fx *f = fx_new(&o);
 	f->soa_serial = 101;
+	f->sec[0].serving = f->sec[1].serving = 100;
 	set_targets(f, 2);
 	assert_int_equal(notify_zone_changed(f->n, f->apex, 101), 0);
 	want_serial = 101;
 	assert_true(run_until(f, acked, 2000));
-	run_for(f, 20);
+	run_until(f, round_over, 2000);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(f->sec[i].received, 1);
 		assert_int_equal(f->sec[i].malformed, 0);
@@ -353,8 +456,38 @@ static void test_notify_ack(void **state)
 		assert_int_equal(s.last_rcode, 0);
 		assert_int_equal(s.failures, 0);
 	}
-	assert_true(notify_zone_reached(f->n, f->apex, 101));
+	/*
+	 * Both acknowledged, but their SOA still says 100: not reached. The
+	 * primary keeps asking (with backoff) while they are behind.
+	 */
+	want_queries = 3;
+	assert_true(run_until(f, probed, 5000));
+	assert_false(notify_zone_reached(f->n, f->apex, 101));
+	assert_true(notify_zone_reached(f->n, f->apex, 100));
+	for (int i = 0; i < 2; i++) {
+		struct notify_status s = status(f, (size_t)i);
+		assert_int_equal(s.serving_serial, 100);
+		assert_true(s.serving_time != 0);
+		assert_true(s.probing);
+		assert_true(s.probes >= 3);
+		assert_int_equal(s.probe_rcode, 0);
+	}
+	/* One serves 101: still not; both: reached, and the probes stop. */
+	f->sec[0].serving = 101;
+	assert_true(run_until(f, first_serves_want, 5000));
+	want_queries = f->sec[1].soa_queries + 1;
+	assert_true(run_until(f, probed1, 5000));
+	assert_false(notify_zone_reached(f->n, f->apex, 101));
+	f->sec[1].serving = 101;
+	assert_true(run_until(f, reached, 5000));
 	assert_false(notify_zone_reached(f->n, f->apex, 102));
+	run_for(f, 20);
+	int q0 = f->sec[0].soa_queries, q1 = f->sec[1].soa_queries;
+	run_for(f, 300);
+	assert_int_equal(f->sec[0].soa_queries, q0);
+	assert_int_equal(f->sec[1].soa_queries, q1);
+	assert_false(status(f, 0).probing);
+	assert_false(status(f, 1).probing);
 	/* A zone without targets: nothing to do. */
 	uint8_t other[ILNPDNS_DNAME_MAXLEN];
 	assert_true(ilnpdns_dname_from_str("other.ilnp.", other) > 0);
@@ -541,38 +674,58 @@ static void test_notify_answer_checks(void **state)
 	fx_free(f);
 }
 
-/* Transfers count for wait-serial; reconfiguration keeps a target's state. */
+/*
+ * A finished transfer is recorded and makes the primary ask, but only the
+ * SOA the secondary answers counts; reconfiguration keeps a target's state.
+ */
 static void test_notify_xfr_done_and_reconf(void **state)
 {
 	struct notify_opts o = {.first_retry_ms = 2000};
 	struct fx *f = fx_new(&o);
+	f->sec[0].serving = f->sec[1].serving = 20;
 	set_targets(f, 1);
 	assert_int_equal(notify_zone_changed(f->n, f->apex, 20), 0);
 	want_serial = 20;
 	assert_true(run_until(f, acked, 2000));
+	assert_true(run_until(f, reached, 2000));
 
-	/* The secondary transfers from another port of the same address. */
+	/* Serial 21: acknowledged, then transferred (from another port of the same address). */
+	assert_int_equal(notify_zone_changed(f->n, f->apex, 21), 0);
+	want_serial = 21;
+	assert_true(run_until(f, acked, 2000));
 	struct sockaddr_in peer = *(struct sockaddr_in *)&f->sec[0].target.addr;
 	peer.sin_port = htons(40000);
-	notify_xfr_done(f->n, f->apex, (struct sockaddr *)&peer, 21);
+	notify_xfr_done(f->n, f->apex, (struct sockaddr *)&peer, ILNPDNS_T_IXFR, 21);
 	struct notify_status s = status(f, 0);
 	assert_int_equal(s.xfr_serial, 21);
+	assert_int_equal(s.xfr_type, ILNPDNS_T_IXFR);
 	assert_true(s.xfr_time != 0);
-	assert_true(notify_zone_reached(f->n, f->apex, 21));
+	/* It has not applied it yet: still 20, however often asked. */
+	want_queries = f->sec[0].soa_queries + 2;
+	assert_true(run_until(f, probed0, 5000));
+	assert_false(notify_zone_reached(f->n, f->apex, 21));
+	assert_int_equal(status(f, 0).serving_serial, 20);
+	f->sec[0].serving = 21;
+	assert_true(run_until(f, reached, 5000));
 	assert_false(notify_zone_reached(f->n, f->apex, 22));
 	struct sockaddr_in stranger = peer;
 	stranger.sin_addr.s_addr = htonl(0x7f000002);
-	notify_xfr_done(f->n, f->apex, (struct sockaddr *)&stranger, 99);
+	notify_xfr_done(f->n, f->apex, (struct sockaddr *)&stranger, ILNPDNS_T_AXFR, 99);
 	assert_int_equal(status(f, 0).xfr_serial, 21);
+	assert_int_equal(status(f, 0).xfr_type, ILNPDNS_T_IXFR);
 
 	/* Add the second secondary: it hears of the current serial; the first keeps its state. */
 	set_targets(f, 2);
-	assert_int_equal(status(f, 0).acked_serial, 20);
+	assert_int_equal(status(f, 0).acked_serial, 21);
 	assert_int_equal(status(f, 0).xfr_serial, 21);
+	assert_int_equal(status(f, 0).serving_serial, 21);
+	assert_false(notify_zone_reached(f->n, f->apex, 21)); /* the new one: nothing confirmed */
 	run_for(f, 100);
-	assert_int_equal(f->sec[0].received, 1);
+	assert_int_equal(f->sec[0].received, 2);
 	assert_int_equal(f->sec[1].received, 1);
-	assert_int_equal(status(f, 1).acked_serial, 20);
+	assert_int_equal(status(f, 1).acked_serial, 21);
+	f->sec[1].serving = 21;
+	assert_true(run_until(f, reached, 5000));
 	/* Remove the zone. */
 	assert_int_equal(notify_zone_set(f->n, f->apex, NULL, 0), 0);
 	size_t count;
@@ -580,6 +733,118 @@ static void test_notify_xfr_done_and_reconf(void **state)
 	assert_int_equal(notify_status(f->n, f->apex, st, 2, &count), ILNPDNS_ENOENT);
 	assert_int_equal(count, 0);
 	run_for(f, 10);
+	fx_free(f);
+}
+
+/* A transfer alone (the NOTIFYs go unanswered) starts the probes too. */
+static void test_notify_probe_after_xfr(void **state)
+{
+	struct notify_opts o = {.first_retry_ms = 2000};
+	struct fx *f = fx_new(&o);
+	f->sec[0].drop = 1000;
+	f->sec[0].serving = 30;
+	set_targets(f, 1);
+	assert_int_equal(notify_zone_changed(f->n, f->apex, 30), 0);
+	run_for(f, 200);
+	assert_int_equal(f->sec[0].soa_queries, 0); /* no answer, no transfer: nothing to check */
+	assert_false(notify_zone_reached(f->n, f->apex, 30));
+	notify_xfr_done(f->n, f->apex, (struct sockaddr *)&f->sec[0].target.addr, ILNPDNS_T_AXFR,
+	                30);
+	want_serial = 30;
+	assert_true(run_until(f, reached, 3000));
+	assert_true(f->sec[0].soa_queries >= 1);
+	struct notify_status s = status(f, 0);
+	assert_int_equal(s.xfr_type, ILNPDNS_T_AXFR);
+	assert_int_equal(s.serving_serial, 30);
+	assert_int_equal(s.acked_time, 0);
+	fx_free(f);
+}
+
+/* SOA queries are signed with the target's key; an answer that does not verify counts not. */
+static void test_notify_probe_tsig(void **state)
+{
+	struct notify_opts o = {.first_retry_ms = 2000};
+	struct fx *f = fx_new(&o);
+	secondary_keyed(&f->sec[0]);
+	f->sec[0].serving = 300;
+	set_targets(f, 1);
+	assert_int_equal(notify_zone_changed(f->n, f->apex, 300), 0);
+	want_serial = 300;
+	assert_true(run_until(f, reached, 3000));
+	assert_true(f->sec[0].soa_queries >= 1);
+	assert_int_equal(f->sec[0].soa_verified, f->sec[0].soa_queries);
+	fx_free(f);
+
+	f = fx_new(&o);
+	secondary_keyed(&f->sec[0]);
+	f->sec[0].soa_wrong_key = true;
+	f->sec[0].serving = 301;
+	set_targets(f, 1);
+	assert_int_equal(notify_zone_changed(f->n, f->apex, 301), 0);
+	want_queries = 3;
+	assert_true(run_until(f, probed0, 5000));
+	assert_int_equal(f->sec[0].soa_verified, f->sec[0].soa_queries);
+	assert_false(notify_zone_reached(f->n, f->apex, 301));
+	assert_int_equal(status(f, 0).serving_time, 0);
+	fx_free(f);
+}
+
+static int confirmations;
+
+static void on_confirm(const uint8_t *apex, void *arg)
+{
+	struct fx *f = arg;
+	assert_true(ilnpdns_dname_equal(apex, f->apex));
+	confirmations++;
+}
+
+/*
+ * A round of probes is bounded (max_probes) unless a watcher (wait-serial)
+ * still waits; a watch starts a round by itself; a confirmation calls back.
+ */
+static void test_notify_probe_bounded_and_watch(void **state)
+{
+	struct notify_opts o = {.first_retry_ms = 2000, .max_probe_ms = 20, .max_probes = 4};
+	struct fx *f = fx_new(&o);
+	notify_on_confirm(f->n, on_confirm, f);
+	confirmations = 0;
+	f->sec[0].serving = 1;
+	set_targets(f, 1);
+	assert_int_equal(notify_zone_changed(f->n, f->apex, 2), 0);
+	want_serial = 2;
+	assert_true(run_until(f, acked, 2000));
+	/* Behind: max_probes queries, then it stops asking. */
+	assert_true(run_until(f, not_probing, 5000));
+	run_for(f, 100);
+	int q = f->sec[0].soa_queries;
+	assert_true(q >= 1 && q <= 4);
+	assert_int_equal(status(f, 0).probes, (uint64_t)q);
+	assert_int_equal(status(f, 0).serving_serial, 1);
+	assert_true(confirmations >= 1);
+	run_for(f, 200);
+	assert_int_equal(f->sec[0].soa_queries, q);
+
+	/* A watcher for 1 s: asked past max_probes, then no more. */
+	notify_zone_watch(f->n, f->apex, 2, 1);
+	want_queries = q + 8;
+	assert_true(run_until(f, probed0, 3000));
+	assert_false(notify_zone_reached(f->n, f->apex, 2));
+	assert_true(run_until(f, not_probing, 5000));
+	run_for(f, 100);
+	q = f->sec[0].soa_queries;
+	run_for(f, 200);
+	assert_int_equal(f->sec[0].soa_queries, q);
+
+	/* It catches up while a watcher waits: reached, and the callback said so. */
+	int c = confirmations;
+	f->sec[0].serving = 2;
+	notify_zone_watch(f->n, f->apex, 2, 10);
+	want_serial = 2;
+	assert_true(run_until(f, reached, 3000));
+	assert_true(confirmations > c);
+	run_for(f, 50);
+	assert_false(status(f, 0).probing);
+	notify_on_confirm(f->n, NULL, NULL);
 	fx_free(f);
 }
 
@@ -707,6 +972,9 @@ int main(void)
 	    cmocka_unit_test(test_notify_tsig),
 	    cmocka_unit_test(test_notify_answer_checks),
 	    cmocka_unit_test(test_notify_xfr_done_and_reconf),
+	    cmocka_unit_test(test_notify_probe_after_xfr),
+	    cmocka_unit_test(test_notify_probe_tsig),
+	    cmocka_unit_test(test_notify_probe_bounded_and_watch),
 	    cmocka_unit_test(test_notify_inbound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,6 +124,86 @@ static void test_name_state(void **state)
 	store_txn_abort(t);
 }
 
+static int node_of(struct store_txn *t, const struct store_zone *z, const char *owner,
+		   struct store_node *n)
+{
+	uint8_t w[256], key[ILNPDNS_DNAME_KEYMAX];
+	name(owner, w);
+	size_t kl = store_owner_key(z, w, key);
+	return store_node_get(t, z, key, kl, n);
+}
+
+/* One cursor read of a name: its RRsets in type order, or ENT / NONE, agreeing
+ * with store_name_state() and store_rrset_get(); a name with more RRsets than
+ * a node holds still finds every type. */
+static void test_node(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	struct store_node n;
+	struct store_rrset rs;
+	uint8_t apex[256], w[256], key[ILNPDNS_DNAME_KEYMAX];
+	load_example(f->st);
+	name("example.ilnp.", apex);
+
+	/* host1 also gets a child, which must not join its node. */
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	put(t, &z, "x.host1.example.ilnp.", 105, "\0\1\xc0\0\2\1", 6);
+	/* many.example.ilnp. owns more RRsets than a node holds. */
+	for (uint16_t ty = 1; ty <= STORE_NODE_MAX + 4; ty++)
+		put(t, &z, "many.example.ilnp.", (uint16_t)(ty * 3), "\1\2\3\4", 4);
+	assert_int_equal(store_txn_commit(t), 0);
+
+	assert_int_equal(store_txn_begin(f->st, false, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	assert_int_equal(node_of(t, &z, "Host1.example.ilnp.", &n), 0);
+	assert_int_equal(n.state, STORE_NAME_DATA);
+	assert_int_equal(n.n, 2);
+	assert_false(n.truncated);
+	assert_int_equal(n.sets[0].type, 104);
+	assert_int_equal(n.sets[1].type, 106);
+	assert_int_equal(n.sets[1].count, 1);
+	assert_int_equal(n.sets[1].rdata_len, 12);
+	assert_memory_equal(n.sets[1].rdata + 2, "\0\12\x20\1\x0d\xb8\x11\x40\x10\0", 10);
+	size_t kl = store_owner_key(&z, (name("host1.example.ilnp.", w), w), key);
+	assert_int_equal(store_node_rrset(t, &z, key, kl, &n, 106, &rs), 0);
+	assert_ptr_equal(rs.rdata, n.sets[1].rdata);
+	assert_int_equal(store_node_rrset(t, &z, key, kl, &n, 105, &rs), ILNPDNS_ENOENT);
+	assert_int_equal(store_node_rrset(t, &z, key, kl, &n, 28, &rs), ILNPDNS_ENOENT);
+	assert_int_equal(store_node_rrset(t, &z, key, kl, &n, 107, &rs), ILNPDNS_ENOENT);
+
+	assert_int_equal(node_of(t, &z, "example.ilnp.", &n), 0);
+	assert_int_equal(n.state, STORE_NAME_DATA);
+	assert_int_equal(n.n, 1);
+	assert_int_equal(n.sets[0].type, 6);
+	assert_int_equal(node_of(t, &z, "b.example.ilnp.", &n), 0);
+	assert_int_equal(n.state, STORE_NAME_ENT);
+	assert_int_equal(n.n, 0);
+	assert_int_equal(node_of(t, &z, "c.b.example.ilnp.", &n), 0);
+	assert_int_equal(n.state, STORE_NAME_NONE);
+	assert_int_equal(node_of(t, &z, "zzz.example.ilnp.", &n), 0);
+	assert_int_equal(n.state, STORE_NAME_NONE);
+	assert_int_equal(node_of(t, &z, "x.host1.example.ilnp.", &n), 0);
+	assert_int_equal(n.state, STORE_NAME_DATA);
+	assert_int_equal(n.n, 1);
+	assert_int_equal(n.sets[0].type, 105);
+
+	assert_int_equal(node_of(t, &z, "many.example.ilnp.", &n), 0);
+	assert_int_equal(n.state, STORE_NAME_DATA);
+	assert_int_equal(n.n, STORE_NODE_MAX);
+	assert_true(n.truncated);
+	kl = store_owner_key(&z, (name("many.example.ilnp.", w), w), key);
+	for (uint16_t ty = 1; ty <= STORE_NODE_MAX + 4; ty++) {
+		assert_int_equal(store_node_rrset(t, &z, key, kl, &n, (uint16_t)(ty * 3), &rs), 0);
+		assert_int_equal(rs.type, ty * 3);
+		assert_int_equal(store_node_rrset(t, &z, key, kl, &n, (uint16_t)(ty * 3 + 1), &rs),
+				 ILNPDNS_ENOENT);
+	}
+	store_txn_abort(t);
+}
+
 static int count_rrset(const struct store_rrset *rs, void *arg)
 {
 	uint16_t *types = arg;
@@ -344,6 +424,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zone_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rrsets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reimport_and_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_leaves_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_renew_sees_commit, setup, teardown),

@@ -1492,6 +1492,47 @@ static void test_policy_refusal(void **state)
 	policy_clear(&pol);
 }
 
+/* update.max-rrs: prerequisite + update RRs over the limit are REFUSED before anything else. */
+static void test_max_rrs(void **state)
+{
+	struct fixture *f = *state;
+	struct update_opts o = {.max_rrs = 4};
+	struct update_result res;
+	struct snap before = snapshot(f);
+	struct msg m;
+
+	/* 5 RRs: REFUSED, though the false prerequisite would say NXDOMAIN. */
+	msg_begin(&m);
+	pre_meta(&m, "nothere", ILNPDNS_T_ANY, ILNPDNS_C_ANY);
+	pre_meta(&m, "host1", ILNPDNS_T_ANY, ILNPDNS_C_ANY);
+	for (int i = 1; i <= 3; i++) {
+		char rd[64];
+		snprintf(rd, sizeof(rd), "%d 2001:0db8:3140:%04x", 50 + i, i);
+		add(&m, "host1", "L64", 0, rd);
+	}
+	assert_int_equal(run_opts(f, &m, 0, &o, &res), ILNPDNS_RCODE_REFUSED);
+	assert_int_equal(res.prereqs + res.updates, 5);
+	assert_unchanged(f, &before);
+	free(before.p);
+	/* Without the limit the same message gets to its prerequisites. */
+	o.max_rrs = 0;
+	assert_int_equal(run_opts(f, &m, 0, &o, &res), ILNPDNS_RCODE_NXDOMAIN);
+
+	/* Exactly 4, and additional RRs do not count: applied. */
+	o.max_rrs = 4;
+	msg_begin(&m);
+	pre_meta(&m, "host1", ILNPDNS_T_ANY, ILNPDNS_C_ANY);
+	for (int i = 1; i <= 3; i++) {
+		char rd[64];
+		snprintf(rd, sizeof(rd), "%d 2001:0db8:3140:%04x", 50 + i, i);
+		add(&m, "host1", "L64", 0, rd);
+	}
+	uint8_t glue[4] = {192, 0, 2, 9};
+	msg_rr(&m, SEC_ADD, "glue.example.org.", ILNPDNS_T_A, ILNPDNS_C_IN, 60, glue, 4);
+	assert_int_equal(run_opts(f, &m, 1, &o, &res), ILNPDNS_RCODE_NOERROR);
+	assert_true(has_rr(f, "host1", "L64", "53 2001:0db8:3140:0003"));
+}
+
 /* ==== system failure: a full map must come through as an error ==== */
 
 static int setup_small(void **state)
@@ -1550,6 +1591,7 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_lp_self_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_additional_and_trailing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_rrs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_policy_refusal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_full, setup_small, teardown),
 	};

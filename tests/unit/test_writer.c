@@ -845,6 +845,85 @@ static void test_thread_drain(void **state)
 	writer_req_free(late);
 }
 
+/* Replies and commit hooks of the thread, in the order they came. */
+struct order {
+	struct fixture *f;
+	int ids[64], n;
+	bool seen_at_reply[64]; /* a query (read transaction) already saw the change */
+	uint32_t serials[64];
+	int nserials;
+};
+
+static struct order order;
+
+static void on_reply_order(struct writer_req *r)
+{
+	uint16_t id = ilnpdns_get16(r->msg);
+	char owner[32];
+	snprintf(owner, sizeof(owner), "p%u", (unsigned)id);
+	order.seen_at_reply[id % 64] = id % 2 == 0 && rr_count(order.f, owner, ILNPDNS_T_L64) == 1;
+	order.ids[order.n % 64] = r->anslen && r->rcode == ILNPDNS_RCODE_NOERROR ? id : -1;
+	order.n++;
+	writer_req_free(r);
+}
+
+static void on_commit(const struct writer_change *ch, void *arg)
+{
+	(void)arg;
+	order.serials[order.nserials++ % 64] = ch->new_serial;
+}
+
+/*
+ * The thread answers each request once its batch's commit returned: every
+ * answer comes in submission order, after its change is visible to a new
+ * read transaction, an update that changes nothing (a prerequisite reading
+ * the one before) is not answered before the batches ahead of it, and the
+ * commit hook sees every serial once, in order.
+ */
+static void test_thread_order(void **state)
+{
+	struct fixture *f = *state;
+	struct msg m;
+
+	memset(&order, 0, sizeof(order));
+	order.f = f;
+	writer_set_clock(f->w, NULL, NULL);
+	f->now = (uint64_t)time(NULL);
+	writer_set_commit_hook(f->w, on_commit, NULL, NULL);
+	uint32_t first = serial(f);
+	assert_int_equal(writer_start(f->w, conf_get, f->conf), 0);
+	for (int i = 0; i < 48; i++) {
+		char owner[32];
+		msg_begin(&m, (uint16_t)i);
+		if (i % 2 == 0) {
+			snprintf(owner, sizeof(owner), "p%d", i);
+			add_l64(&m, owner, (uint16_t)i);
+		} else {
+			snprintf(owner, sizeof(owner), "p%d", i - 1);
+			pre_exists(&m, owner, ILNPDNS_T_L64);
+		}
+		tsig_sign(f, &m, &f->key);
+		struct writer_req *r = req_from(&m, "192.0.2.81");
+		r->reply = on_reply_order;
+		assert_int_equal(writer_submit(f->w, r), 0);
+		if (i % 12 == 11)
+			usleep(20000); /* let some batches end with an idle queue */
+	}
+	writer_stop(f->w);
+	assert_int_equal(order.n, 48);
+	for (int i = 0; i < 48; i++) {
+		assert_int_equal(order.ids[i], i);
+		if (i % 2 == 0)
+			assert_true(order.seen_at_reply[i]);
+	}
+	assert_int_equal(serial(f), first + 24);
+	assert_int_equal(order.nserials, 24);
+	for (int i = 0; i < 24; i++)
+		assert_int_equal(order.serials[i], first + 1 + (uint32_t)i);
+	assert_int_equal(f->stats.update.batched, 48);
+	assert_int_equal(f->stats.update.commit_failures, 0);
+}
+
 int main(void)
 {
 	ilnpdns_log_init("test_writer", LOG_WARNING, false); /* no line per update */
@@ -858,6 +937,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_answer_format, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_full, setup_small, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_drain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_thread_order, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
 # run.sh -- ilnpdns-locmgr in network namespaces: failover by address, link and new prefix, soft
 # handoff, unreachable server, restart, site mode; against ilnpdnsd and BIND; failover latency.
 #
-# Topology (all made here, all deleted by the EXIT trap):
+# Topology (made by nt_init of ../netns.sh, deleted by the EXIT trap):
 #
 #   namespace H (host)                       namespace S (server)
 #     up1  fd00:1::10/64  <--- veth --->  s1  fd00:1::1/64
@@ -14,61 +14,17 @@
 # ilnpdns-locmgr runs in H watching up1 (preference 10) and up2 (20); waitset.py
 # polls the server every millisecond from S. Exit 77 when namespaces cannot be made.
 . "$(dirname "$0")/../lib.sh"
+. "$top_srcdir/tests/system/netns.sh"
 
 LOCMGR="$top_builddir/updater/ilnpdns-locmgr"
 WAITSET="$top_srcdir/tests/system/locmgr/waitset.py"
 st_need ip python3 dig tsig-keygen
 st_need_built "$LOCMGR" "$ST_ILNPDNSD"
-[ "$(id -u)" = 0 ] || st_skip "network namespaces need root (uid $(id -u))"
-
-NSH="lmh$$"
-NSS="lms$$"
-NS_MADE=
-SRV=fd00:99::53
+SRV=$NT_SRV
 FAILOVERS=${LOCMGR_FAILOVERS:-24}
-
-cleanup_ns()
-{
-	local n
-	for n in $NS_MADE; do
-		ip netns del "$n" 2>/dev/null
-	done
-}
-st_init
-# The namespaces go after the daemons (st_cleanup stops them): chain both.
-trap 'rc=$?; for p in $ST_PIDS; do st_stop_pid "$p"; done; ST_PIDS=; cleanup_ns; (exit $rc); st_cleanup' EXIT
-
-if ! ip netns add "$NSH" 2>"$ST_DIR/netns.err"; then
-	st_skip "cannot create a network namespace: $(cat "$ST_DIR/netns.err")"
-fi
-NS_MADE="$NSH"
-ip netns add "$NSS" || st_fatal "ip netns add $NSS"
-NS_MADE="$NSH $NSS"
-H() { ip netns exec "$NSH" "$@"; }
-S() { ip netns exec "$NSS" "$@"; }
-
-H ip link set lo up
-S ip link set lo up
-for i in 1 2; do
-	ip link add "up$i" netns "$NSH" type veth peer name "s$i" netns "$NSS" ||
-		st_skip "cannot create veth pairs"
-	S ip -6 addr add "fd00:$i::1/64" dev "s$i" nodad
-	S ip link set "s$i" up
-	H ip -6 addr add "fd00:$i::10/64" dev "up$i" nodad
-	H ip link set "up$i" up
-done
-S ip -6 addr add "$SRV/128" dev lo
-H ip -6 route add "$SRV/128" via fd00:1::1 dev up1 metric 10
-H ip -6 route add "$SRV/128" via fd00:2::1 dev up2 metric 20
+nt_init
 # The new prefix of the handoff test is reachable back through s1.
 S ip -6 route add fd00:3::/64 via fd00:1::10 dev s1
-# Bounded wait for the links (carrier) and the path.
-i=0
-until [ "$(H ip -o link show up | grep -c 'up[12]@.*LOWER_UP')" = 2 ]; do
-	i=$((i + 1))
-	[ $i -lt 20 ] || st_fatal "the uplinks of $NSH have no carrier"
-	sleep 0.25
-done
 
 # --- keys and zone --------------------------------------------------------
 tsig-keygen -a hmac-sha256 lm-key. >"$ST_DIR/lm.key" || st_fatal tsig-keygen

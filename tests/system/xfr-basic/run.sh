@@ -3,6 +3,11 @@
 # run.sh -- transfers and NOTIFY against a running ilnpdnsd: AXFR and IXFR with TSIG (dig, kdig),
 # allow-transfer refusals, IXFR diffs, too-old serials, IXFR over UDP, NOTIFY to a fake secondary,
 # inbound NOTIFY, and zone-status, wait-serial and events through ilnpdns-ctl.
+#
+# The fake secondary (dnsmsg.py) listens on 127.0.0.5, acknowledges every
+# NOTIFY and answers SOA queries with the serial in $ST_DIR/serving: the
+# test decides what it serves, so wait-serial can be seen to wait for the
+# served serial, not for the acknowledgement or the transfer.
 . "$(dirname "$0")/../lib.sh"
 
 st_need dig kdig nsupdate python3
@@ -19,6 +24,12 @@ UPD_SECRET=$(printf 'upd-secret-of-the-xfr-basic-test' | base64)
 XFR="hmac-sha256:xfr-key:$XFR_SECRET"
 UPD="hmac-sha256:upd-key:$UPD_SECRET"
 CTL() { "$ST_CTL" -s "$ST_DIR/ctl.sock" "$@"; }
+
+SEC_ADDR=127.0.0.5
+SEC_RE=${SEC_ADDR//./\\.}
+SERVING="$ST_DIR/serving"
+# serve SERIAL: what the fake secondary answers to SOA queries from now on.
+serve() { echo "$1" >"$SERVING.new" && mv "$SERVING.new" "$SERVING"; }
 
 # Transfers: xfr-key from anywhere, unsigned from 127.0.0.2, upd-key only from 127.0.0.3.
 cat >"$CONF" <<EOC
@@ -38,13 +49,14 @@ zone:
       - { key: xfr-key }
       - 127.0.0.2
       - { address: 127.0.0.3, key: upd-key }
-    notify: [ "127.0.0.1@$NPORT" ]
+    notify: [ "$SEC_ADDR@$NPORT" ]
     journal-max-entries: 5
 EOC
 
 # The fake secondary first, so that the NOTIFY at start reaches it.
 SEC_LOG="$ST_DIR/secondary.log"
-st_spawn "$ST_DIR/secondary.err.log" python3 "$PY" secondary "$NPORT" "$SEC_LOG"
+st_spawn "$ST_DIR/secondary.err.log" \
+	python3 "$PY" secondary "$NPORT" "$SEC_ADDR" "$SEC_LOG" "$SERVING"
 st_wait_log "$ST_PID" "$SEC_LOG" listening 10 || st_fatal "the fake secondary did not start"
 st_start_ilnpdnsd "$CONF"
 
@@ -81,6 +93,14 @@ s0=$(serial)
 # --- NOTIFY at start, to the fake secondary (which answers NOERROR) ---
 wait_for "$SEC_LOG" "notify $ZONE $s0\$"
 st_eq "NOTIFY with the SOA hint at start" 0 "$?"
+# Acknowledged, but it serves nothing yet (SERVFAIL to SOA queries): not reached.
+out=$(CTL wait-serial "$ZONE" "$s0" --timeout 1 2>&1)
+st_eq "wait-serial s0 while the secondary serves nothing: exit 1" 1 "$?"
+st_grep "the timeout names it: nothing confirmed" \
+	"below serial $s0: $SEC_RE@$NPORT nothing confirmed\$" "$out"
+serve "$s0"
+out=$(CTL wait-serial "$ZONE" "$s0" --timeout 10)
+st_eq "wait-serial s0 once it serves s0" "reached $s0" "$out"
 
 # --- AXFR with TSIG ---
 dump=$(CTL zone-dump "$ZONE" | grep -c .)
@@ -164,19 +184,51 @@ wait "$EV_PID" 2>/dev/null
 st_forget "$EV_PID"
 
 # --- NOTIFY after an update, zone-status, wait-serial ---
+# The secondary acknowledged s2 but still serves s0 (its SOA says so).
 wait_for "$SEC_LOG" "notify $ZONE $s2\$"
 st_eq "the secondary is notified of the newest serial" 0 "$?"
-out=$(CTL wait-serial "$ZONE" "$s2" --timeout 10)
-st_eq "wait-serial returns once the secondary acknowledged" "reached $s2" "$out"
+nsoa=$(grep -c '^soa ' "$SEC_LOG")
+out=$(CTL wait-serial "$ZONE" "$s2" --timeout 2 2>&1)
+st_eq "wait-serial does not return on the acknowledgement alone (exit 1 at the timeout)" 1 "$?"
+st_grep "the timeout names the target and what it serves" \
+	"timeout: 1 of 1 secondaries of $ZONE below serial $s2: $SEC_RE@$NPORT serves $s0\$" "$out"
+st_grep "and prints its zone-status line" "^target $SEC_RE@$NPORT	.*acked $s2 .*serving $s0 " "$out"
+st_eq "the primary asked the secondary's SOA meanwhile" 1 \
+	"$([ "$(grep -c '^soa ' "$SEC_LOG")" -gt "$nsoa" ] && echo 1)"
+
+# The secondary transfers (IXFR from its own address, signed): still not serving.
+xf=$(d -b "$SEC_ADDR" +noall +answer -y "$XFR" "$ZONE" IXFR="$s0" | grep -c .)
+st_eq "the secondary's IXFR from s0" 1 "$([ "$xf" -ge 4 ] && echo 1)"
+WS_OUT="$ST_DIR/wait-serial.out"
+CTL wait-serial "$ZONE" "$s2" --timeout 30 >"$WS_OUT" 2>&1 &
+WS_PID=$!
+ST_PIDS="$ST_PIDS $WS_PID"
+sleep 1.5
+kill -0 "$WS_PID" 2>/dev/null
+st_eq "wait-serial still waits after the transfer while the SOA says $s0" 0 "$?"
+status=$(CTL zone-status "$ZONE")
+st_grep "zone-status: acked, transferred IXFR, serving per target" \
+	"^target $SEC_RE@$NPORT	key -	acked $s2 [0-9T:-]+Z	transferred IXFR $s2 [0-9T:-]+Z	serving $s0 [0-9T:-]+Z	sent [1-9][0-9]*	failures 0	last-rcode NOERROR	notifying -	probes [1-9][0-9]*	probing (yes|no)\$" \
+	"$status"
+# Now it serves s2: wait-serial returns, with success.
+serve "$s2"
+t0=$EPOCHREALTIME
+wait "$WS_PID"
+st_eq "wait-serial returns (exit 0) once the secondary serves s2" 0 "$?"
+t1=$EPOCHREALTIME
+st_forget "$WS_PID"
+st_eq "and says reached" "reached $s2" "$(cat "$WS_OUT")"
+st_log "fake secondary serves s2 -> wait-serial returned: $(awk -v a="$t0" -v b="$t1" \
+	'BEGIN { printf "%.1f", (b - a) * 1000 }') ms"
+status=$(CTL zone-status "$ZONE")
+st_grep "zone-status: the zone line" "^zone $ZONE	serial $s2	targets 1\$" "$status"
+st_grep "zone-status: serving $s2, no longer probing" \
+	"^target $SEC_RE@$NPORT	key -	acked $s2 .*	transferred IXFR $s2 .*	serving $s2 [0-9T:-]+Z	.*	probing no\$" \
+	"$status"
 out=$(CTL wait-serial "$ZONE" "$((s2 + 1))" --timeout 1 2>&1)
 st_eq "wait-serial for a future serial times out with exit 1" 1 "$?"
-st_grep "the timeout names the lagging target" "target 127\.0\.0\.1@$NPORT.*acked $s2" "$out"
-st_grep "and says timeout" "timeout: 1 of 1 secondaries of $ZONE below serial $((s2 + 1))" "$out"
-status=$(CTL zone-status "$ZONE")
-st_grep "zone-status: the zone line" "^zone $ZONE	serial $s2	targets 1$" "$status"
-st_grep "zone-status: acked and transferred per target" \
-	"^target 127\.0\.0\.1@$NPORT	key -	acked $s2 [0-9T:-]+Z	transferred $s2 [0-9T:-]+Z	sent [1-9][0-9]*	failures 0	last-rcode NOERROR	notifying -$" \
-	"$status"
+st_grep "and names the lagging target" \
+	"timeout: 1 of 1 secondaries of $ZONE below serial $((s2 + 1)): $SEC_RE@$NPORT serves $s2\$" "$out"
 out=$(CTL zone-status other.test. 2>&1)
 st_eq "zone-status of an unknown zone fails" 1 "$?"
 
@@ -186,8 +238,12 @@ for i in 3 4 5 6 7; do
 done
 s7=$(serial)
 st_eq "five more serial steps" "$((s0 + 7))" "$s7"
+wait_for "$SEC_LOG" "notify $ZONE $s7\$"
+out=$(CTL wait-serial "$ZONE" "$s7" --timeout 1 2>&1)
+st_eq "after the burst: acknowledged, but serving $s2, so not reached" 1 "$?"
+serve "$s7"
 out=$(CTL wait-serial "$ZONE" "$s7" --timeout 10)
-st_eq "wait-serial after the burst" "reached $s7" "$out"
+st_eq "wait-serial after the burst, once it serves $s7" "reached $s7" "$out"
 n=$(grep -c "^notify $ZONE" "$SEC_LOG")
 st_eq "no more NOTIFYs than changes (coalesced)" 1 "$([ "$n" -le 8 ] && echo 1)"
 

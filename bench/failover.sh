@@ -56,6 +56,8 @@ while [ $# -gt 0 ]; do
 done
 
 say() { printf 'failover.sh: %s\n' "$*" >&2; }
+# The topology and config writers shared with the locator manager tests (H, S, nt_*).
+. "$(dirname "$0")/../tests/system/netns.sh" || exit 2
 
 SERVER_BIN="$BUILDDIR/server/ilnpdnsd"
 LOCMGR_BIN="$BUILDDIR/updater/ilnpdns-locmgr"
@@ -78,7 +80,7 @@ NSH="fobh$$"
 NSS="fobs$$"
 NS_MADE=
 PIDS=
-SRV=fd00:99::53
+SRV=$NT_SRV
 RELAY=fd00:99::1
 
 # Stop what we started (by pid), then anything left in our own namespaces, then the namespaces.
@@ -123,67 +125,27 @@ if ! ip netns add "$NSS" 2>"$WORK/netns.err"; then
 	exit 77
 fi
 NS_MADE="$NSH $NSS"
-H() { ip netns exec "$NSH" "$@"; }
-S() { ip netns exec "$NSS" "$@"; }
 
 # No duplicate address detection on these links: a tentative link-local address delays
 # neighbour discovery on the first packets to a new locator by a second or more.
 for n in "$NSH" "$NSS"; do
 	ip netns exec "$n" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
 done
-H ip link set lo up
-S ip link set lo up
-for i in 1 2; do
-	if ! ip link add "up$i" netns "$NSH" type veth peer name "s$i" netns "$NSS" \
-		2>"$WORK/veth.err"; then
-		say "cannot create veth pairs: $(cat "$WORK/veth.err")"
-		exit 77
-	fi
-	S ip -6 addr add "fd00:$i::1/64" dev "s$i" nodad
-	S ip link set "s$i" up
-	H ip -6 addr add "fd00:$i::10/64" dev "up$i" nodad
-	H ip link set "up$i" up
-done
+if ! nt_links "$WORK/veth.err"; then
+	say "cannot create veth pairs: $(cat "$WORK/veth.err")"
+	exit 77
+fi
 S ip -6 addr add "$SRV/128" dev lo
 S ip -6 addr add "$RELAY/128" dev lo
 # onlink: the routes stay while their uplink has no address of its own.
 H ip -6 route add fd00:99::/64 via fd00:1::1 dev up1 metric 10 onlink
 H ip -6 route add fd00:99::/64 via fd00:2::1 dev up2 metric 20 onlink
-i=0
-until [ "$(H ip -o link show up | grep -c 'up[12]@.*LOWER_UP')" = 2 ]; do
-	i=$((i + 1))
-	[ $i -lt 40 ] || { say "the uplinks have no carrier"; exit 2; }
-	sleep 0.25
-done
+nt_wait_carrier 40 || { say "the uplinks have no carrier"; exit 2; }
 
 # --- the server ---------------------------------------------------------------
-tsig-keygen -a hmac-sha256 fo-key. >"$WORK/fo.key" || exit 2
-chmod 600 "$WORK/fo.key"
-SECRET=$(sed -n 's/.*secret "\(.*\)";/\1/p' "$WORK/fo.key")
-cat >"$WORK/zone.db" <<EOF
-\$ORIGIN example.ilnp.
-\$TTL 3600
-@	IN	SOA	ns1 hostmaster 1 7200 3600 1209600 300
-@	IN	NS	ns1
-ns1	IN	AAAA	$SRV
-mn	IN	NID	10 0:0:0:1
-mn	IN	L64	10 2001:db8:dead:1
-EOF
-cat >"$WORK/ilnpdnsd.yaml" <<EOF
-server:
-  listen: [ "$SRV@53" ]
-  database: $WORK/db
-  workers: 1
-  ilnp-ttl: 0
-  control: $WORK/ctl.sock
-key-file: $WORK/fo.key
-zone:
-  - domain: example.ilnp.
-    file: $WORK/zone.db
-    update-policy:
-      - grant fo-key. name mn.example.ilnp. L64 L32 TXT
-      - grant fo-key. name _seq.mn.example.ilnp. TXT
-EOF
+SECRET=$(nt_key "$WORK/fo.key" fo-key.) || exit 2
+nt_zone "$WORK/zone.db"
+nt_ilnpdnsd_conf "$WORK" 1 "$WORK/fo.key" fo-key. mn.example.ilnp.
 S "$SERVER_BIN" -f -c "$WORK/ilnpdnsd.yaml" >"$WORK/ilnpdnsd.log" 2>&1 &
 PIDS="$PIDS $!"
 SERVER_PID=$!
@@ -199,21 +161,8 @@ until grep -q "ilnpdnsd ready" "$WORK/ilnpdnsd.log" 2>/dev/null; do
 done
 
 # --- the manager (started by ilnpdns-bench, once per condition) -----------------
-cat >"$WORK/locmgr.yaml" <<EOF
-node:
-  name: mn.example.ilnp.
-  zone: example.ilnp.
-  mode: host
-  servers: [ "$RELAY@53" ]
-  key: { id: fo-key., algorithm: hmac-sha256, secret: "$SECRET" }
-  interfaces:
-    - { name: up1, preference: 10 }
-    - { name: up2, preference: 20 }
-  coalesce-ms: 2
-  ula: true
-  guard: marker
-  marker-name: _seq.mn.example.ilnp.
-  retry-max-s: 1
+nt_locmgr_conf "$WORK/locmgr.yaml" mn.example.ilnp. host "$RELAY@53" fo-key. "$SECRET" 2 1
+cat >>"$WORK/locmgr.yaml" <<EOF
 daemon:
   control: $WORK/locmgr.sock
   failover-log: $WORK/failover.json

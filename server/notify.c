@@ -153,27 +153,53 @@ static void zone_str(const uint8_t *apex, char *buf, size_t cap)
 
 /* ---- the message ---- */
 
+/*
+ * The header (flags word, one question) and the question apex SOA IN of a NOTIFY or an SOA
+ * probe at m; *id gets a fresh unpredictable ID per message (RFC 5452 4 spirit), *len the
+ * length so far.
+ */
+static int put_soa_question(uint8_t *m, const uint8_t *apex, uint16_t flags, uint16_t *id,
+                            size_t *len)
+{
+	size_t alen = ilnpdns_dname_len(apex);
+	uint8_t idb[2];
+
+	if (RAND_bytes(idb, 2) != 1)
+		return ILNPDNS_ECRYPTO;
+	*id = (uint16_t)(idb[0] << 8 | idb[1]);
+	memset(m, 0, ILNPDNS_HDR_LEN);
+	ilnpdns_put16(m, *id);
+	ilnpdns_put16(m + 2, flags);
+	ilnpdns_put16(m + 4, 1);
+	*len = ILNPDNS_HDR_LEN;
+	memcpy(m + *len, apex, alen);
+	*len += alen;
+	ilnpdns_put16(m + *len, ILNPDNS_T_SOA);
+	ilnpdns_put16(m + *len + 2, ILNPDNS_C_IN);
+	*len += 4;
+	return 0;
+}
+
+/* Signs the request m with t's key when it has one, keeping the state to check the answer. */
+static int sign_for(struct notify *n, const struct target *t, struct ilnpdns_tsig_state *st,
+                    uint8_t *m, size_t *len)
+{
+	if (!t->conf.has_key)
+		return 0;
+	return ilnpdns_tsig_sign_request(n->tctx, st, &t->conf.key, ILNPDNS_TSIG_FUDGE, m, len,
+	                                 MSG_CAP, unix_now());
+}
+
 static int build_msg(struct notify *n, struct target *t, uint32_t serial)
 {
 	uint8_t *m = t->msg;
 	const uint8_t *apex = t->zone->apex;
-	size_t alen = ilnpdns_dname_len(apex), len = ILNPDNS_HDR_LEN;
-	uint8_t idb[2];
-
-	/* A fresh unpredictable ID per message (RFC 5452 4 spirit). */
-	if (RAND_bytes(idb, 2) != 1)
-		return ILNPDNS_ECRYPTO;
-	t->id = (uint16_t)(idb[0] << 8 | idb[1]);
-	memset(m, 0, ILNPDNS_HDR_LEN);
-	ilnpdns_put16(m, t->id);
+	size_t len;
 	/* RFC 1996 3.7: opcode NOTIFY, AA set; QR 0. */
-	ilnpdns_put16(m + 2, (uint16_t)(ILNPDNS_OP_NOTIFY << 11 | ILNPDNS_FLAG_AA));
-	ilnpdns_put16(m + 4, 1);
-	memcpy(m + len, apex, alen);
-	len += alen;
-	ilnpdns_put16(m + len, ILNPDNS_T_SOA);
-	ilnpdns_put16(m + len + 2, ILNPDNS_C_IN);
-	len += 4;
+	int rc = put_soa_question(m, apex, (uint16_t)(ILNPDNS_OP_NOTIFY << 11 | ILNPDNS_FLAG_AA),
+	                          &t->id, &len);
+	if (rc)
+		return rc;
 
 	uint8_t rd[2 * ILNPDNS_DNAME_MAXLEN + 20];
 	uint16_t rdlen;
@@ -191,13 +217,9 @@ static int build_msg(struct notify *n, struct target *t, uint32_t serial)
 		len += 12 + (size_t)rdlen;
 		ilnpdns_put16(m + 6, 1);
 	}
-	if (t->conf.has_key) {
-		int rc =
-		    ilnpdns_tsig_sign_request(n->tctx, &t->tsig, &t->conf.key, ILNPDNS_TSIG_FUDGE,
-		                              m, &len, MSG_CAP, unix_now());
-		if (rc)
-			return rc;
-	}
+	rc = sign_for(n, t, &t->tsig, m, &len);
+	if (rc)
+		return rc;
 	t->msglen = len;
 	t->sent_serial = serial;
 	return 0;
@@ -287,28 +309,12 @@ out:
 /* An SOA query for the apex, RD clear, signed with the target's key when it has one. */
 static int build_probe(struct notify *n, struct target *t)
 {
-	uint8_t *m = t->pmsg, idb[2];
-	const uint8_t *apex = t->zone->apex;
-	size_t alen = ilnpdns_dname_len(apex), len = ILNPDNS_HDR_LEN;
-
-	if (RAND_bytes(idb, 2) != 1)
-		return ILNPDNS_ECRYPTO;
-	t->probe_id = (uint16_t)(idb[0] << 8 | idb[1]);
-	memset(m, 0, ILNPDNS_HDR_LEN);
-	ilnpdns_put16(m, t->probe_id);
-	ilnpdns_put16(m + 4, 1);
-	memcpy(m + len, apex, alen);
-	len += alen;
-	ilnpdns_put16(m + len, ILNPDNS_T_SOA);
-	ilnpdns_put16(m + len + 2, ILNPDNS_C_IN);
-	len += 4;
-	if (t->conf.has_key) {
-		int rc =
-		    ilnpdns_tsig_sign_request(n->tctx, &t->ptsig, &t->conf.key, ILNPDNS_TSIG_FUDGE,
-		                              m, &len, MSG_CAP, unix_now());
-		if (rc)
-			return rc;
-	}
+	size_t len;
+	int rc = put_soa_question(t->pmsg, t->zone->apex, 0, &t->probe_id, &len);
+	if (rc == 0)
+		rc = sign_for(n, t, &t->ptsig, t->pmsg, &len);
+	if (rc)
+		return rc;
 	t->pmsglen = len;
 	t->probe_built_ms = mono_ms();
 	return 0;

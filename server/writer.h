@@ -89,9 +89,10 @@ struct writer_req {
 	void *owner; /* the submitter's: its worker */
 	void *conn;  /* TCP: the connection, kept alive by a reference */
 	int fd;      /* UDP: the socket the request came in on */
-	union {
-		struct cmsghdr align;
-		uint8_t buf[WRITER_CTL_MAX];
+	struct {
+		/* aligned as a cmsghdr, which cannot be a member itself: it
+		 * ends in a flexible array in glibc */
+		_Alignas(struct cmsghdr) uint8_t buf[WRITER_CTL_MAX];
 	} ctl;                   /* UDP: control message choosing the source address */
 	size_t ctllen;           /* 0: none */
 	struct writer_req *next; /* the writer's queue link; the owner's once replied */

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sysutil.h"
+
 #define MAXMSG 65535
 
 enum expect {
@@ -38,15 +40,10 @@ enum expect {
 	EXPECT_ANSWERED, /* any response that is not FORMERR (a valid edge case) */
 };
 
-struct msg {
-	uint8_t b[MAXMSG];
-	size_t len;
-};
-
 struct pcase {
 	const char *what;
 	enum expect expect;
-	void (*build)(struct msg *m);
+	void (*build)(struct su_msg *m);
 };
 
 static struct sockaddr_storage server;
@@ -60,339 +57,295 @@ static unsigned nfail, nok;
 
 /* --- message building -------------------------------------------------- */
 
-static void put8(struct msg *m, unsigned v)
-{
-	m->b[m->len++] = (uint8_t)v;
-}
-
-static void put16(struct msg *m, unsigned v)
-{
-	put8(m, v >> 8);
-	put8(m, v);
-}
-
-static void put32(struct msg *m, uint32_t v)
-{
-	put16(m, v >> 16);
-	put16(m, v & 0xffff);
-}
-
-static void putbytes(struct msg *m, const void *p, size_t n)
-{
-	memcpy(m->b + m->len, p, n);
-	m->len += n;
-}
-
 /* Header with ID 0x1234 and the given flags word and counts. */
-static void header(struct msg *m, unsigned flags, unsigned qd, unsigned an, unsigned ns,
+static void header(struct su_msg *m, unsigned flags, unsigned qd, unsigned an, unsigned ns,
                    unsigned ar)
 {
-	m->len = 0;
-	put16(m, 0x1234);
-	put16(m, flags);
-	put16(m, qd);
-	put16(m, an);
-	put16(m, ns);
-	put16(m, ar);
+	su_header(m, 0x1234, flags, qd, an, ns, ar);
 }
 
-/* A presentation name ("a.b.c." or ".") as uncompressed wire labels. */
-static void putname(struct msg *m, const char *name)
+static void question(struct su_msg *m)
 {
-	while (*name && *name != '.') {
-		const char *dot = strchr(name, '.');
-		size_t n = dot ? (size_t)(dot - name) : strlen(name);
-		put8(m, n);
-		putbytes(m, name, n);
-		name += n;
-		if (*name == '.')
-			name++;
-	}
-	put8(m, 0);
-}
-
-static void question(struct msg *m)
-{
-	putname(m, qname_text);
-	put16(m, qtype_num);
-	put16(m, 1);
+	su_putname(m, qname_text);
+	su_put16(m, qtype_num);
+	su_put16(m, 1);
 }
 
 /* OPT RR (RFC 6891 6.1.2): root owner, payload 1232, version 0, no options. */
-static void opt(struct msg *m)
+static void opt(struct su_msg *m)
 {
-	put8(m, 0);
-	put16(m, 41);
-	put16(m, 1232);
-	put32(m, 0);
-	put16(m, 0);
+	su_put8(m, 0);
+	su_put16(m, 41);
+	su_put16(m, 1232);
+	su_put32(m, 0);
+	su_put16(m, 0);
 }
 
 /* --- the cases --------------------------------------------------------- */
 
-static void b_empty(struct msg *m)
+static void b_empty(struct su_msg *m)
 {
 	m->len = 0;
 }
 
-static void b_short5(struct msg *m)
+static void b_short5(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
 	m->len = 5;
 }
 
-static void b_short11(struct msg *m)
+static void b_short11(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
 	m->len = 11;
 }
 
-static void b_qr(struct msg *m)
+static void b_qr(struct su_msg *m)
 {
 	header(m, 0x8000, 1, 0, 0, 0);
 	question(m);
 }
 
-static void b_qr_opt(struct msg *m)
+static void b_qr_opt(struct su_msg *m)
 {
 	header(m, 0x8400, 1, 0, 0, 1);
 	question(m);
 	opt(m);
 }
 
-static void b_opcode1(struct msg *m)
+static void b_opcode1(struct su_msg *m)
 {
 	header(m, 1 << 11, 1, 0, 0, 0);
 	question(m);
 }
 
-static void b_opcode2(struct msg *m)
+static void b_opcode2(struct su_msg *m)
 {
 	header(m, 2 << 11, 1, 0, 0, 0);
 	question(m);
 }
 
-static void b_opcode3(struct msg *m)
+static void b_opcode3(struct su_msg *m)
 {
 	header(m, 3 << 11, 1, 0, 0, 0);
 	question(m);
 }
 
-static void b_opcode15(struct msg *m)
+static void b_opcode15(struct su_msg *m)
 {
 	header(m, 15u << 11, 1, 0, 0, 0);
 	question(m);
 }
 
-static void b_qd0(struct msg *m)
+static void b_qd0(struct su_msg *m)
 {
 	header(m, 0, 0, 0, 0, 0);
 }
 
-static void b_qd2(struct msg *m)
+static void b_qd2(struct su_msg *m)
 {
 	header(m, 0, 2, 0, 0, 0);
 	question(m);
 	question(m);
 }
 
-static void b_qd2_missing(struct msg *m)
+static void b_qd2_missing(struct su_msg *m)
 {
 	header(m, 0, 2, 0, 0, 0);
 	question(m);
 }
 
-static void b_label_0x40(struct msg *m)
+static void b_label_0x40(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	put8(m, 0x41); /* RFC 6891 5: extended label type 0b01, deprecated */
-	putbytes(m, "abcdefgh", 8);
-	put8(m, 0);
-	put16(m, 1);
-	put16(m, 1);
+	su_put8(m, 0x41); /* RFC 6891 5: extended label type 0b01, deprecated */
+	su_putbytes(m, "abcdefgh", 8);
+	su_put8(m, 0);
+	su_put16(m, 1);
+	su_put16(m, 1);
 }
 
-static void b_label_0x80(struct msg *m)
+static void b_label_0x80(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	put8(m, 0x80); /* RFC 1035 4.1.4: 10 is reserved */
-	putbytes(m, "abc", 3);
-	put8(m, 0);
-	put16(m, 1);
-	put16(m, 1);
+	su_put8(m, 0x80); /* RFC 1035 4.1.4: 10 is reserved */
+	su_putbytes(m, "abc", 3);
+	su_put8(m, 0);
+	su_put16(m, 1);
+	su_put16(m, 1);
 }
 
-static void b_label_overrun(struct msg *m)
+static void b_label_overrun(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	put8(m, 40); /* 40-octet label, 5 octets present */
-	putbytes(m, "short", 5);
+	su_put8(m, 40); /* 40-octet label, 5 octets present */
+	su_putbytes(m, "short", 5);
 }
 
-static void b_name_unterminated(struct msg *m)
+static void b_name_unterminated(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	put8(m, 4);
-	putbytes(m, "host", 4);
+	su_put8(m, 4);
+	su_putbytes(m, "host", 4);
 }
 
-static void b_ptr_self(struct msg *m)
+static void b_ptr_self(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	put16(m, 0xc00c); /* points at itself */
-	put16(m, 1);
-	put16(m, 1);
+	su_put16(m, 0xc00c); /* points at itself */
+	su_put16(m, 1);
+	su_put16(m, 1);
 }
 
-static void b_ptr_loop(struct msg *m)
+static void b_ptr_loop(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	put8(m, 1);
-	put8(m, 'a');
-	put16(m, 0xc00c); /* backwards, but back to "a" again: an endless name */
-	put16(m, 1);
-	put16(m, 1);
+	su_put8(m, 1);
+	su_put8(m, 'a');
+	su_put16(m, 0xc00c); /* backwards, but back to "a" again: an endless name */
+	su_put16(m, 1);
+	su_put16(m, 1);
 }
 
-static void b_ptr_forward(struct msg *m)
+static void b_ptr_forward(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	put16(m, 0xc000 | 18); /* forward, to the name after QTYPE/QCLASS */
-	put16(m, qtype_num);
-	put16(m, 1);
-	putname(m, qname_text);
+	su_put16(m, 0xc000 | 18); /* forward, to the name after QTYPE/QCLASS */
+	su_put16(m, qtype_num);
+	su_put16(m, 1);
+	su_putname(m, qname_text);
 }
 
-static void b_ptr_past_end(struct msg *m)
+static void b_ptr_past_end(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	put16(m, 0xc000 | 0x3000);
-	put16(m, 1);
-	put16(m, 1);
+	su_put16(m, 0xc000 | 0x3000);
+	su_put16(m, 1);
+	su_put16(m, 1);
 }
 
 /* QNAME of `total` octets: 63-octet labels of 'x', then the rest under the root. */
-static void long_name(struct msg *m, size_t total)
+static void long_name(struct su_msg *m, size_t total)
 {
 	size_t left = total - 1;
 	while (left > 0) {
 		size_t n = left - 1 > 63 ? 63 : left - 1;
-		put8(m, n);
+		su_put8(m, n);
 		for (size_t i = 0; i < n; i++)
-			put8(m, 'x');
+			su_put8(m, 'x');
 		left -= n + 1;
 	}
-	put8(m, 0);
+	su_put8(m, 0);
 }
 
-static void b_name256(struct msg *m)
+static void b_name256(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
 	long_name(m, 256);
-	put16(m, 1);
-	put16(m, 1);
+	su_put16(m, 1);
+	su_put16(m, 1);
 }
 
-static void b_name320(struct msg *m)
+static void b_name320(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
 	for (int i = 0; i < 5; i++) {
-		put8(m, 63);
+		su_put8(m, 63);
 		for (int j = 0; j < 63; j++)
-			put8(m, 'a' + i);
+			su_put8(m, 'a' + i);
 	}
-	put8(m, 0);
-	put16(m, 1);
-	put16(m, 1);
+	su_put8(m, 0);
+	su_put16(m, 1);
+	su_put16(m, 1);
 }
 
-static void b_name255(struct msg *m)
+static void b_name255(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
 	long_name(m, 255);
-	put16(m, 1);
-	put16(m, 1);
+	su_put16(m, 1);
+	su_put16(m, 1);
 }
 
-static void b_no_qtype(struct msg *m)
+static void b_no_qtype(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	putname(m, qname_text);
+	su_putname(m, qname_text);
 }
 
-static void b_half_qclass(struct msg *m)
+static void b_half_qclass(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	putname(m, qname_text);
-	put16(m, qtype_num);
-	put8(m, 0);
+	su_putname(m, qname_text);
+	su_put16(m, qtype_num);
+	su_put8(m, 0);
 }
 
-static void b_trailing(struct msg *m)
+static void b_trailing(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
 	question(m);
-	putbytes(m, "garbage", 7);
+	su_putbytes(m, "garbage", 7);
 }
 
-static void b_ar_missing(struct msg *m)
+static void b_ar_missing(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 1);
 	question(m);
 }
 
-static void b_opt_rdlen_overrun(struct msg *m)
+static void b_opt_rdlen_overrun(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 1);
 	question(m);
-	put8(m, 0);
-	put16(m, 41);
-	put16(m, 1232);
-	put32(m, 0);
-	put16(m, 100); /* RDLENGTH 100, 4 octets follow */
-	put32(m, 0x000a0008);
+	su_put8(m, 0);
+	su_put16(m, 41);
+	su_put16(m, 1232);
+	su_put32(m, 0);
+	su_put16(m, 100); /* RDLENGTH 100, 4 octets follow */
+	su_put32(m, 0x000a0008);
 }
 
-static void b_opt_option_overrun(struct msg *m)
+static void b_opt_option_overrun(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 1);
 	question(m);
-	put8(m, 0);
-	put16(m, 41);
-	put16(m, 1232);
-	put32(m, 0);
-	put16(m, 6);
-	put16(m, 3);  /* NSID */
-	put16(m, 20); /* OPTION-LENGTH 20 inside a 6-octet RDATA */
-	put16(m, 0);
+	su_put8(m, 0);
+	su_put16(m, 41);
+	su_put16(m, 1232);
+	su_put32(m, 0);
+	su_put16(m, 6);
+	su_put16(m, 3);  /* NSID */
+	su_put16(m, 20); /* OPTION-LENGTH 20 inside a 6-octet RDATA */
+	su_put16(m, 0);
 }
 
-static void b_opt_option_truncated(struct msg *m)
+static void b_opt_option_truncated(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 1);
 	question(m);
-	put8(m, 0);
-	put16(m, 41);
-	put16(m, 1232);
-	put32(m, 0);
-	put16(m, 3); /* three octets: not even an option header */
-	put8(m, 0);
-	put8(m, 3);
-	put8(m, 0);
+	su_put8(m, 0);
+	su_put16(m, 41);
+	su_put16(m, 1232);
+	su_put32(m, 0);
+	su_put16(m, 3); /* three octets: not even an option header */
+	su_put8(m, 0);
+	su_put8(m, 3);
+	su_put8(m, 0);
 }
 
-static void b_opt_owner(struct msg *m)
+static void b_opt_owner(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 1);
 	question(m);
-	putname(m, "opt.");
-	put16(m, 41);
-	put16(m, 1232);
-	put32(m, 0);
-	put16(m, 0);
+	su_putname(m, "opt.");
+	su_put16(m, 41);
+	su_put16(m, 1232);
+	su_put32(m, 0);
+	su_put16(m, 0);
 }
 
-static void b_opt_two(struct msg *m)
+static void b_opt_two(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 2);
 	question(m);
@@ -400,48 +353,48 @@ static void b_opt_two(struct msg *m)
 	opt(m);
 }
 
-static void b_opt_authority(struct msg *m)
+static void b_opt_authority(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 1, 0);
 	question(m);
 	opt(m);
 }
 
-static void b_cookie12(struct msg *m)
+static void b_cookie12(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 1);
 	question(m);
-	put8(m, 0);
-	put16(m, 41);
-	put16(m, 1232);
-	put32(m, 0);
-	put16(m, 16);
-	put16(m, 10); /* COOKIE, RFC 7873 5.2.2: length must be 8 or 16..40 */
-	put16(m, 12);
-	putbytes(m, "0123456789ab", 12);
+	su_put8(m, 0);
+	su_put16(m, 41);
+	su_put16(m, 1232);
+	su_put32(m, 0);
+	su_put16(m, 16);
+	su_put16(m, 10); /* COOKIE, RFC 7873 5.2.2: length must be 8 or 16..40 */
+	su_put16(m, 12);
+	su_putbytes(m, "0123456789ab", 12);
 }
 
-static void b_qtype_opt(struct msg *m)
+static void b_qtype_opt(struct su_msg *m)
 {
 	header(m, 0, 1, 0, 0, 0);
-	putname(m, qname_text);
-	put16(m, 41);
-	put16(m, 1);
+	su_putname(m, qname_text);
+	su_put16(m, 41);
+	su_put16(m, 1);
 }
 
-static void b_an_truncated(struct msg *m)
+static void b_an_truncated(struct su_msg *m)
 {
 	header(m, 0, 1, 1, 0, 0);
 	question(m);
-	putname(m, qname_text);
-	put16(m, 1);
-	put16(m, 1);
-	put32(m, 0);
-	put16(m, 4); /* RDLENGTH 4, 2 octets present */
-	put16(m, 0);
+	su_putname(m, qname_text);
+	su_put16(m, 1);
+	su_put16(m, 1);
+	su_put32(m, 0);
+	su_put16(m, 4); /* RDLENGTH 4, 2 octets present */
+	su_put16(m, 0);
 }
 
-static void b_all_counts_max(struct msg *m)
+static void b_all_counts_max(struct su_msg *m)
 {
 	header(m, 0, 0xffff, 0xffff, 0xffff, 0xffff);
 	question(m);
@@ -527,7 +480,7 @@ static int connect_to(int type)
  * Send m and wait up to ms for a reply; returns the reply length, 0 when no
  * reply came (or the TCP connection was closed), -1 when sending failed.
  */
-static ssize_t exchange(bool tcp, const struct msg *m, struct msg *r, int ms)
+static ssize_t exchange(bool tcp, const struct su_msg *m, struct su_msg *r, int ms)
 {
 	int fd = connect_to(tcp ? SOCK_STREAM : SOCK_DGRAM);
 	if (fd < 0)
@@ -591,7 +544,7 @@ static void result(bool ok, const char *transport, const char *what, const char 
 	va_end(ap);
 }
 
-static unsigned rcode_of(const struct msg *r)
+static unsigned rcode_of(const struct su_msg *r)
 {
 	return r->b[3] & 0x0f;
 }
@@ -604,7 +557,7 @@ static unsigned opcode_of(const uint8_t *b)
 static void check_case(const struct pcase *c, bool tcp)
 {
 	const char *tr = tcp ? "tcp" : "udp";
-	static struct msg m, r;
+	static struct su_msg m, r;
 	memset(&m, 0, sizeof(m));
 	c->build(&m);
 	int ms = c->expect == EXPECT_DROP ? drop_wait_ms : wait_ms;
@@ -649,7 +602,7 @@ static void check_case(const struct pcase *c, bool tcp)
 static void check_alive(const char *after, bool tcp)
 {
 	const char *tr = tcp ? "tcp" : "udp";
-	static struct msg m, r;
+	static struct su_msg m, r;
 	header(&m, 0, 1, 0, 0, 0);
 	question(&m);
 	char what[160];
@@ -672,7 +625,7 @@ static void check_alive(const char *after, bool tcp)
  */
 static void check_pipelined(void)
 {
-	static struct msg m;
+	static struct su_msg m;
 	uint8_t out[3 * (MAXMSG + 2)], buf[MAXMSG];
 	size_t olen = 0;
 	for (unsigned id = 1; id <= 3; id++) {
@@ -730,34 +683,6 @@ static uint16_t type_number(const char *t)
 	return (uint16_t)atoi(t);
 }
 
-static bool parse_server(const char *text)
-{
-	char addr[128];
-	const char *at = strrchr(text, '@');
-	if (!at || (size_t)(at - text) >= sizeof(addr))
-		return false;
-	memcpy(addr, text, at - text);
-	addr[at - text] = 0;
-	int port = atoi(at + 1);
-	if (port <= 0 || port > 65535)
-		return false;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&server;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&server;
-	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-		serverlen = sizeof(*in4);
-		return true;
-	}
-	if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		serverlen = sizeof(*in6);
-		return true;
-	}
-	return false;
-}
-
 int main(int argc, char **argv)
 {
 	const char *type = NULL;
@@ -781,8 +706,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!qname_text || !type || argc - optind != 1 || wait_ms <= 0 ||
-	    !parse_server(argv[optind]) || !(qtype_num = type_number(type)) ||
-	    strlen(qname_text) > 200)
+	    su_parse_addr(argv[optind], &server, &serverlen) != 0 ||
+	    !(qtype_num = type_number(type)) || strlen(qname_text) > 200)
 		goto usage;
 
 	check_alive("start", false);

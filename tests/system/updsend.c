@@ -46,6 +46,7 @@
 #include "ilnpdns/keys.h"
 #include "ilnpdns/sig0.h"
 #include "ilnpdns/tsig.h"
+#include "sysutil.h"
 
 #define MAXMSG     65535
 #define MAXRRS     16
@@ -80,42 +81,6 @@ static uint64_t sig0_clock(void *arg)
 static uint64_t now_with_offset(long offset)
 {
 	return (uint64_t)((int64_t)time(NULL) + offset);
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[128];
-	const char *at = strrchr(text, '@');
-	if (!at || (size_t)(at - text) >= sizeof(host))
-		return -1;
-	memcpy(host, text, (size_t)(at - text));
-	host[at - text] = '\0';
-	long port = strtol(at + 1, NULL, 10);
-	if (port <= 0 || port > 65535)
-		return -1;
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*s6);
-		return 0;
-	}
-	return -1;
 }
 
 /* Replace every "%u" in tmpl by i and every "%s" by zone. */
@@ -378,7 +343,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			usage();
 		}
 	}
-	if (optind + 1 != argc || parse_addr(argv[optind], &o->ss, &o->sslen) < 0 ||
+	if (optind + 1 != argc || su_parse_addr(argv[optind], &o->ss, &o->sslen) < 0 ||
 	    (!o->resend && !o->zone) || (o->tsig && o->sig0))
 		usage();
 }
@@ -419,9 +384,9 @@ int main(int argc, char **argv)
 		status = 3;
 		goto done;
 	}
-	double end = o.deadline > 0 ? mono() + o.deadline : 0;
+	double end = o.deadline > 0 ? su_mono() + o.deadline : 0;
 	for (unsigned long i = o.first; i < o.first + o.count; i++) {
-		if (end && mono() > end)
+		if (end && su_mono() > end)
 			break;
 		size_t len = sizeof(msg) - 1024; /* room for the signature */
 		if (build_update(&o, i, msg, &len) < 0) {

@@ -24,6 +24,7 @@
 #include "ilnpdns/wire.h"
 #include "query.h"
 #include "store.h"
+#include "unit_util.h"
 #include "zoneload.h"
 
 #define SIG0_KEY SIG0_DATADIR "/Khost1.example.ilnp.+015+63052.private"
@@ -45,21 +46,6 @@ static void unhex(const char *s, uint8_t *out, size_t n)
 		assert_true(hi >= 0 && lo >= 0);
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
-}
-
-static struct sockaddr_storage addr(const char *text)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, text, &a6->sin6_addr), 1);
-		a6->sin6_family = AF_INET6;
-	}
-	return ss;
 }
 
 #define SA(ss) ((const struct sockaddr *)&(ss))
@@ -92,7 +78,7 @@ static void expect_made(struct cookie_ctx *ctx, const char *client, const char *
                         const char *want)
 {
 	uint8_t cl[8], out[COOKIE_SERVER_LEN], exp[COOKIE_SERVER_LEN];
-	struct sockaddr_storage ss = addr(ip);
+	struct sockaddr_storage ss = unit_addr(ip);
 	unhex(client, cl, sizeof(cl));
 	unhex(want, exp, sizeof(exp));
 	assert_int_equal(cookie_make(ctx, cl, SA(ss), now, out), 0);
@@ -111,7 +97,7 @@ static void test_vector_a1_new(void **state)
 	expect_made(ctx, "2464c4abcf10c957", "198.51.100.100", 1559731985,
 	            "010000005cf79f111f8130c3eee29480");
 	/* The client echoes it: valid and fresh, so the same cookie goes back. */
-	struct sockaddr_storage ss = addr("198.51.100.100");
+	struct sockaddr_storage ss = unit_addr("198.51.100.100");
 	struct cookie c = opt_of("2464c4abcf10c957", "010000005cf79f111f8130c3eee29480");
 	assert_int_equal(c.state, COOKIE_INVALID); /* unverified yet */
 	cookie_verify(ctx, &c, SA(ss), 1559731985 + 60);
@@ -131,7 +117,7 @@ static void test_vector_a1_new(void **state)
 static void test_vector_a2_renew(void **state)
 {
 	struct cookie_ctx *ctx = ctx_with(SECRET_A, NULL);
-	struct sockaddr_storage ss = addr("198.51.100.100");
+	struct sockaddr_storage ss = unit_addr("198.51.100.100");
 	/* 2400 s later the A.1 cookie is still valid but due for renewal. */
 	struct cookie c = opt_of("2464c4abcf10c957", "010000005cf79f111f8130c3eee29480");
 	cookie_verify(ctx, &c, SA(ss), 1559734385);
@@ -147,7 +133,7 @@ static void test_vector_a2_renew(void **state)
 static void test_vector_a3_other_reserved(void **state)
 {
 	struct cookie_ctx *ctx = ctx_with(SECRET_A, NULL);
-	struct sockaddr_storage ss = addr("203.0.113.203");
+	struct sockaddr_storage ss = unit_addr("203.0.113.203");
 	/* Another implementation's cookie (Reserved abcdef) is hashed as received. */
 	struct cookie c = opt_of("fc93fc62807ddb86", "01abcdef5cf78f71a314227b6679ebf5");
 	cookie_verify(ctx, &c, SA(ss), 1559727985 + 10);
@@ -170,7 +156,7 @@ static void test_vector_a3_other_reserved(void **state)
 static void test_vector_a4_ipv6_rollover(void **state)
 {
 	const char *ip = "2001:db8:220:1:59de:d0f4:8769:82b8";
-	struct sockaddr_storage ss = addr(ip);
+	struct sockaddr_storage ss = unit_addr(ip);
 	/* Before the rollover the old secret made the incoming cookie. */
 	struct cookie_ctx *old = ctx_with(OLD_A4, NULL);
 	expect_made(old, "22681ab97d52c298", ip, 1559741817, "010000005cf7c57926556bd0934c72f8");
@@ -213,7 +199,7 @@ static void test_option_lengths(void **state)
 	}
 	/* A server cookie that is not 16 octets of version 1 is never ours. */
 	struct cookie_ctx *ctx = ctx_with(SECRET_A, NULL);
-	struct sockaddr_storage ss = addr("198.51.100.100");
+	struct sockaddr_storage ss = unit_addr("198.51.100.100");
 	struct cookie c = opt_of("2464c4abcf10c957", "010000005cf79f111f8130c3eee2948000000000");
 	cookie_verify(ctx, &c, SA(ss), 1559731985);
 	assert_int_equal(c.state, COOKIE_INVALID);
@@ -237,7 +223,7 @@ static void test_option_lengths(void **state)
 static struct cookie check_at(struct cookie_ctx *ctx, uint32_t made, uint32_t now, const char *ip,
                               const char *seen_from)
 {
-	struct sockaddr_storage a = addr(ip), b = addr(seen_from);
+	struct sockaddr_storage a = unit_addr(ip), b = unit_addr(seen_from);
 	uint8_t cl[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	struct cookie c = {.state = COOKIE_INVALID, .server_len = COOKIE_SERVER_LEN};
 	memcpy(c.client, cl, sizeof(cl));
@@ -278,7 +264,7 @@ static void test_time_window(void **state)
 	assert_int_equal(check_at(ctx, t, t, ip, "::ffff:192.0.2.7").state, COOKIE_VALID);
 	/* A rotated secret without the previous one invalidates everything. */
 	struct cookie_ctx *other = ctx_with(SECRET_A4, NULL);
-	struct sockaddr_storage ss = addr(ip);
+	struct sockaddr_storage ss = unit_addr(ip);
 	c = check_at(ctx, t, t, ip, ip);
 	cookie_verify(other, &c, SA(ss), t);
 	assert_int_equal(c.state, COOKIE_INVALID);
@@ -341,6 +327,28 @@ static int teardown(void **state)
 }
 
 /*
+ * An OPT RR at out + n (payload 1232), holding a COOKIE option of cklen octets from ck when ck
+ * is not NULL, counted in ARCOUNT; returns the new length.
+ */
+static size_t put_opt(uint8_t *out, size_t n, const uint8_t *ck, size_t cklen)
+{
+	out[n] = 0;
+	ilnpdns_put16(out + n + 1, ILNPDNS_T_OPT);
+	ilnpdns_put16(out + n + 3, 1232);
+	memset(out + n + 5, 0, 4);
+	ilnpdns_put16(out + n + 9, (uint16_t)(ck != NULL ? 4 + cklen : 0));
+	n += 11;
+	if (ck != NULL) {
+		ilnpdns_put16(out + n, COOKIE_OPT_CODE);
+		ilnpdns_put16(out + n + 2, (uint16_t)cklen);
+		memcpy(out + n + 4, ck, cklen);
+		n += 4 + cklen;
+	}
+	ilnpdns_put16(out + 10, 1);
+	return n;
+}
+
+/*
  * A QUERY: qname (NULL: QDCOUNT 0), an OPT when opt is set, holding a COOKIE
  * option of cklen octets from ck when ck is not NULL.
  */
@@ -360,21 +368,8 @@ static size_t mkquery(uint8_t *out, const char *qname, bool opt, const uint8_t *
 		n += 4;
 		ilnpdns_put16(out + 4, 1);
 	}
-	if (opt) {
-		out[n] = 0;
-		ilnpdns_put16(out + n + 1, ILNPDNS_T_OPT);
-		ilnpdns_put16(out + n + 3, 1232);
-		memset(out + n + 5, 0, 4);
-		ilnpdns_put16(out + n + 9, (uint16_t)(ck != NULL ? 4 + cklen : 0));
-		n += 11;
-		if (ck != NULL) {
-			ilnpdns_put16(out + n, COOKIE_OPT_CODE);
-			ilnpdns_put16(out + n + 2, (uint16_t)cklen);
-			memcpy(out + n + 4, ck, cklen);
-			n += 4 + cklen;
-		}
-		ilnpdns_put16(out + 10, 1);
-	}
+	if (opt)
+		n = put_opt(out, n, ck, cklen);
 	return n;
 }
 
@@ -424,7 +419,7 @@ static size_t ask(struct fixture *f, const uint8_t *req, size_t len, const struc
 static void test_query_formerr(void **state)
 {
 	struct fixture *f = *state;
-	struct sockaddr_storage ss = addr("192.0.2.7");
+	struct sockaddr_storage ss = unit_addr("192.0.2.7");
 	uint8_t req[512], ck[48], got[48];
 	size_t cklen;
 	struct query_info info;
@@ -454,7 +449,7 @@ static void test_query_formerr(void **state)
 static void test_query_cookie_only(void **state)
 {
 	struct fixture *f = *state;
-	struct sockaddr_storage ss = addr("192.0.2.7");
+	struct sockaddr_storage ss = unit_addr("192.0.2.7");
 	uint8_t req[512], ck[40], got[48];
 	size_t cklen;
 	struct query_info info;
@@ -476,7 +471,7 @@ static void test_query_cookie_only(void **state)
 	assert_int_equal(info.cookie, COOKIE_VALID);
 	assert_memory_equal(again, got, 24);
 	/* From another address it is invalid: BADCOOKIE (23: header 7, OPT 1) with a new one. */
-	struct sockaddr_storage other = addr("192.0.2.8");
+	struct sockaddr_storage other = unit_addr("192.0.2.8");
 	r = ask(f, req, n, SA(other), &info);
 	assert_int_equal(rcode_of(resp, r, again, &cklen), ILNPDNS_RCODE_BADCOOKIE);
 	assert_int_equal(resp[3] & 0xf, 7);
@@ -494,7 +489,7 @@ static void test_query_cookie_only(void **state)
 static void test_query_answers_with_cookie(void **state)
 {
 	struct fixture *f = *state;
-	struct sockaddr_storage ss = addr("2001:db8::53");
+	struct sockaddr_storage ss = unit_addr("2001:db8::53");
 	uint8_t req[512], ck[40], got[48], bad[48];
 	size_t cklen;
 	struct query_info info;
@@ -547,21 +542,8 @@ static size_t mkupdate(uint8_t *out, size_t cap, bool opt, const uint8_t *ck, si
 	ilnpdns_put16(out + 8, 1);
 	memcpy(out + ILNPDNS_HDR_LEN, body, sizeof(body));
 	size_t n = ILNPDNS_HDR_LEN + sizeof(body);
-	if (opt) {
-		out[n] = 0;
-		ilnpdns_put16(out + n + 1, ILNPDNS_T_OPT);
-		ilnpdns_put16(out + n + 3, 1232);
-		memset(out + n + 5, 0, 4);
-		ilnpdns_put16(out + n + 9, (uint16_t)(ck != NULL ? 4 + cklen : 0));
-		n += 11;
-		if (ck != NULL) {
-			ilnpdns_put16(out + n, COOKIE_OPT_CODE);
-			ilnpdns_put16(out + n + 2, (uint16_t)cklen);
-			memcpy(out + n + 4, ck, cklen);
-			n += 4 + cklen;
-		}
-		ilnpdns_put16(out + 10, 1);
-	}
+	if (opt)
+		n = put_opt(out, n, ck, cklen);
 	if (!sign)
 		return n;
 	struct ilnpdns_sig0_ctx *sctx = NULL;
@@ -578,7 +560,7 @@ static size_t mkupdate(uint8_t *out, size_t cap, bool opt, const uint8_t *ck, si
 static void test_update_gate(void **state)
 {
 	struct cookie_ctx *ctx = ctx_with(SECRET_A, NULL);
-	struct sockaddr_storage ss = addr("192.0.2.7");
+	struct sockaddr_storage ss = unit_addr("192.0.2.7");
 	const uint32_t now = 1700000000;
 	uint8_t req[1024], ck[24], got[48];
 	size_t cklen, n, r;
@@ -618,7 +600,7 @@ static void test_update_gate(void **state)
 	r = cookie_update_gate(ctx, req, n, SA(ss), now + 10, resp, sizeof(resp), &rcode, &tc);
 	assert_int_equal(r, 0);
 	/* ... but not from another address, nor once expired. */
-	struct sockaddr_storage other = addr("192.0.2.99");
+	struct sockaddr_storage other = unit_addr("192.0.2.99");
 	r = cookie_update_gate(ctx, req, n, SA(other), now + 10, resp, sizeof(resp), &rcode, &tc);
 	assert_int_equal(rcode, ILNPDNS_RCODE_BADCOOKIE);
 	assert_true(r > 0);
@@ -645,30 +627,15 @@ static void test_update_gate(void **state)
 
 /* ---- configuration ---- */
 
-/* Load a config from text; returns the conf or NULL with the error in err. */
-static struct conf *load_text(const char *text, char *err, size_t errlen)
-{
-	char path[] = "/tmp/ilnpdns-test-conf-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	struct conf *c = NULL;
-	int rc = conf_load(path, &c, err, errlen);
-	unlink(path);
-	assert_true((rc == 0) == (c != NULL));
-	return c;
-}
-
 static void test_conf_keys(void **state)
 {
 	char err[512] = "";
 	uint8_t want[COOKIE_SECRET_LEN];
-	struct conf *c = load_text("server:\n"
-	                           "  cookie-secret: E5E973E5A6B2A43F48E7DC849E37BFCF\n"
-	                           "update:\n"
-	                           "  require-cookie-or-tcp: true\n",
-	                           err, sizeof(err));
+	struct conf *c = unit_load_conf("server:\n"
+	                                "  cookie-secret: E5E973E5A6B2A43F48E7DC849E37BFCF\n"
+	                                "update:\n"
+	                                "  require-cookie-or-tcp: true\n",
+	                                err, sizeof(err));
 	if (c == NULL)
 		fail_msg("%s", err);
 	unhex(SECRET_A, want, sizeof(want));
@@ -677,7 +644,8 @@ static void test_conf_keys(void **state)
 	assert_true(c->update_require_cookie);
 	conf_free(c);
 	/* Defaults: off, and a random secret for each load. */
-	struct conf *a = load_text("", err, sizeof(err)), *b = load_text("", err, sizeof(err));
+	struct conf *a = unit_load_conf("", err, sizeof(err)),
+	            *b = unit_load_conf("", err, sizeof(err));
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_false(a->update_require_cookie);
@@ -686,14 +654,15 @@ static void test_conf_keys(void **state)
 	conf_free(a);
 	conf_free(b);
 	/* Errors name file, line and key. */
-	assert_null(load_text("server:\n  workers: 1\n  cookie-secret: abcd\n", err, sizeof(err)));
+	assert_null(
+	    unit_load_conf("server:\n  workers: 1\n  cookie-secret: abcd\n", err, sizeof(err)));
 	assert_non_null(strstr(err, ":3: server.cookie-secret: want 32 hex digits"));
-	assert_null(load_text("server:\n  cookie-secret: e5e973e5a6b2a43f48e7dc849e37bfcg\n", err,
-	                      sizeof(err)));
+	assert_null(unit_load_conf("server:\n  cookie-secret: e5e973e5a6b2a43f48e7dc849e37bfcg\n",
+	                           err, sizeof(err)));
 	assert_non_null(strstr(err, ":2: server.cookie-secret: not a hex digit at position 32"));
-	assert_null(load_text("update:\n  require-cookie-or-tcp: maybe\n", err, sizeof(err)));
+	assert_null(unit_load_conf("update:\n  require-cookie-or-tcp: maybe\n", err, sizeof(err)));
 	assert_non_null(strstr(err, ":2: update.require-cookie-or-tcp:"));
-	assert_null(load_text("update:\n  require-cookie: true\n", err, sizeof(err)));
+	assert_null(unit_load_conf("update:\n  require-cookie: true\n", err, sizeof(err)));
 	assert_non_null(strstr(err, ":2: update.require-cookie: unknown key"));
 }
 

@@ -20,23 +20,9 @@
 #include "ilnpdns/dname.h"
 #include "ilnpdns/wire.h"
 #include "rrl.h"
+#include "unit_util.h"
 
 #define SEED 0x0123456789abcdefu
-
-static struct sockaddr_storage addr(const char *text)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, text, &a6->sin6_addr), 1);
-		a6->sin6_family = AF_INET6;
-	}
-	return ss;
-}
 
 static struct rrl *table(unsigned rate, unsigned slip, size_t slots)
 {
@@ -59,7 +45,7 @@ static const uint8_t *wname(const char *text)
 /* One answer for name from ip at ms. */
 static enum rrl_action hit(struct rrl *t, const char *ip, const char *name, uint64_t ms)
 {
-	struct sockaddr_storage ss = addr(ip);
+	struct sockaddr_storage ss = unit_addr(ip);
 	return rrl_check(t, (const struct sockaddr *)&ss, RRL_ANSWER, wname(name), ILNPDNS_T_L64,
 	                 ms);
 }
@@ -157,7 +143,7 @@ static void test_prefixes(void **state)
 static void test_keys(void **state)
 {
 	struct rrl *t = table(1, 0, 4096);
-	struct sockaddr_storage ss = addr("192.0.2.1");
+	struct sockaddr_storage ss = unit_addr("192.0.2.1");
 	const struct sockaddr *sa = (const struct sockaddr *)&ss;
 	/* Answers: per name and type, the name without regard to case. */
 	assert_int_equal(passes(t, "192.0.2.1", "a.example.ilnp.", 3, 0), 1);
@@ -319,25 +305,10 @@ static void test_slip_response(void **state)
 	assert_int_equal(rrl_slip(b, n), 0);
 }
 
-/* Load a config from text; returns the conf or NULL with the error in err. */
-static struct conf *load_text(const char *text, char *err, size_t errlen)
-{
-	char path[] = "/tmp/ilnpdns-test-conf-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	struct conf *c = NULL;
-	int rc = conf_load(path, &c, err, errlen);
-	unlink(path);
-	assert_true((rc == 0) == (c != NULL));
-	return c;
-}
-
 static void test_conf_keys(void **state)
 {
 	char err[512] = "";
-	struct conf *c = load_text("", err, sizeof(err));
+	struct conf *c = unit_load_conf("", err, sizeof(err));
 	assert_non_null(c);
 	/* Off by default, BIND's and NSD's shapes otherwise. */
 	assert_false(c->rrl_enable);
@@ -347,9 +318,10 @@ static void test_conf_keys(void **state)
 	assert_int_equal(c->rrl_v6_prefix, 56);
 	assert_int_equal(c->rrl_table_size, 65536);
 	conf_free(c);
-	c = load_text("rrl:\n  enable: true\n  responses-per-second: 5\n  slip: 0\n"
-	              "  ipv4-prefix-length: 32\n  ipv6-prefix-length: 64\n  table-size: 100\n",
-	              err, sizeof(err));
+	c = unit_load_conf(
+	    "rrl:\n  enable: true\n  responses-per-second: 5\n  slip: 0\n"
+	    "  ipv4-prefix-length: 32\n  ipv6-prefix-length: 64\n  table-size: 100\n",
+	    err, sizeof(err));
 	if (c == NULL)
 		fail_msg("%s", err);
 	assert_true(c->rrl_enable);
@@ -359,13 +331,13 @@ static void test_conf_keys(void **state)
 	assert_int_equal(c->rrl_v6_prefix, 64);
 	assert_int_equal(c->rrl_table_size, 100);
 	conf_free(c);
-	assert_null(load_text("rrl:\n  enable: true\n  slip: 11\n", err, sizeof(err)));
+	assert_null(unit_load_conf("rrl:\n  enable: true\n  slip: 11\n", err, sizeof(err)));
 	assert_non_null(strstr(err, ":3: rrl.slip:"));
-	assert_null(load_text("rrl:\n  responses-per-second: 0\n", err, sizeof(err)));
+	assert_null(unit_load_conf("rrl:\n  responses-per-second: 0\n", err, sizeof(err)));
 	assert_non_null(strstr(err, ":2: rrl.responses-per-second:"));
-	assert_null(load_text("rrl:\n\n  ipv6-prefix-length: 8\n", err, sizeof(err)));
+	assert_null(unit_load_conf("rrl:\n\n  ipv6-prefix-length: 8\n", err, sizeof(err)));
 	assert_non_null(strstr(err, ":3: rrl.ipv6-prefix-length:"));
-	assert_null(load_text("rrl:\n  rate: 5\n", err, sizeof(err)));
+	assert_null(unit_load_conf("rrl:\n  rate: 5\n", err, sizeof(err)));
 	assert_non_null(strstr(err, ":2: rrl.rate: unknown key"));
 }
 

@@ -19,101 +19,34 @@ tcp-max-clients TOTAL and tcp-idle-timeout IDLE_MS. Steps, each printing
      127.0.0.1 is served again.
 Exit status 1 if any check failed.
 """
+import os
 import select
 import socket
-import struct
 import sys
 import time
 
-FAILS = 0
+sys.dont_write_bytecode = True  # nothing written beside the sources (distcheck's are read-only)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from dnsprobe import check, closed_by_server, failures, framed, query, recv_msg  # noqa: E402
+from dnsprobe import connect_from as connect  # noqa: E402
+from dnsprobe import good_answer as _good_answer  # noqa: E402
+from dnsprobe import tcp_ask as _tcp_ask  # noqa: E402
+from dnsprobe import udp_ask as _udp_ask  # noqa: E402
+
 NAME = ("host1.abuse.test.", 106)
-
-
-def check(ok, what):
-    global FAILS
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        FAILS += 1
-
-
-def query(qid, name, qtype):
-    wire = b"".join(bytes([len(x)]) + x.encode() for x in name.rstrip(".").split("."))
-    return struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + wire + b"\0" + struct.pack("!HH", qtype, 1)
-
-
-def framed(msg):
-    return struct.pack("!H", len(msg)) + msg
 
 
 def good_answer(resp, qid):
     # NOERROR, AA, one answer at least (the L64 of host1).
-    if resp is None or len(resp) < 12:
-        return False
-    rid, flags, _, an = struct.unpack("!HHHH", resp[:8])
-    return rid == qid and flags & 0x8000 and flags & 0x0400 and flags & 0xF == 0 and an >= 1
-
-
-def connect(src, port, timeout=5.0):
-    fam = socket.AF_INET6 if ":" in src else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.bind((src, 0))
-    s.connect(("::1" if fam == socket.AF_INET6 else "127.0.0.1", port))
-    return s
-
-
-def closed_by_server(s, wait):
-    """True if the server closes s (EOF or reset) within wait seconds."""
-    r, _, _ = select.select([s], [], [], wait)
-    if not r:
-        return False
-    try:
-        return s.recv(1) == b""
-    except (ConnectionResetError, socket.timeout):
-        return True
-
-
-def recv_msg(s):
-    buf = b""
-    while len(buf) < 2:
-        c = s.recv(2 - len(buf))
-        if not c:
-            return None
-        buf += c
-    (n,) = struct.unpack("!H", buf)
-    buf = b""
-    while len(buf) < n:
-        c = s.recv(n - len(buf))
-        if not c:
-            return None
-        buf += c
-    return buf
+    return _good_answer(resp, qid, aa=True)
 
 
 def udp_ask(qid, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(5.0)
-    t = time.monotonic()
-    try:
-        s.sendto(query(qid, *NAME), ("127.0.0.1", port))
-        data = s.recv(65535)
-    except socket.timeout:
-        data = None
-    s.close()
-    return good_answer(data, qid), time.monotonic() - t
+    return _udp_ask(qid, port, NAME, aa=True)
 
 
 def tcp_ask(qid, port):
-    t = time.monotonic()
-    try:
-        s = connect("127.0.0.1", port)
-        s.sendall(framed(query(qid, *NAME)))
-        ok = good_answer(recv_msg(s), qid)
-        s.close()
-    except OSError:
-        ok = False
-    return ok, time.monotonic() - t
+    return _tcp_ask(qid, port, NAME, aa=True)
 
 
 def open_many(src, port, n):
@@ -231,7 +164,7 @@ def main():
 
     print(f"figures: {len(held)} connections held, {refused_total} refused at the limits, "
           f"{served + served_drib} queries answered meanwhile", flush=True)
-    return 1 if FAILS else 0
+    return 1 if failures() else 0
 
 
 if __name__ == "__main__":

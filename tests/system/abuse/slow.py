@@ -20,104 +20,30 @@ the slow sender needs). Steps, each printing "ok ..." or "FAIL ..." lines:
 Prints "figures: ..." and exits 1 if any check failed.
 """
 import errno
+import os
 import select
 import socket
 import struct
 import sys
 import time
 
-FAILS = 0
+sys.dont_write_bytecode = True  # nothing written beside the sources (distcheck's are read-only)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from dnsprobe import check, closed_by_server, connect_from, failures  # noqa: E402
+from dnsprobe import framed, good_answer, query, recv_msg, tcp_ask, udp_ask  # noqa: E402
+
 NAME = ("host1.abuse.test.", 106)
 BIG = ("big.abuse.test.", 106)
 
 
-def check(ok, what):
-    global FAILS
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        FAILS += 1
-
-
-def query(qid, name, qtype):
-    wire = b"".join(bytes([len(x)]) + x.encode() for x in name.rstrip(".").split("."))
-    return struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + wire + b"\0" + struct.pack("!HH", qtype, 1)
-
-
-def framed(msg):
-    return struct.pack("!H", len(msg)) + msg
-
-
-def good_answer(resp, qid):
-    if resp is None or len(resp) < 12:
-        return False
-    rid, flags, _, an = struct.unpack("!HHHH", resp[:8])
-    return rid == qid and flags & 0x8000 and flags & 0xF == 0 and an >= 1
-
-
-def connect(src, port, timeout=10.0, rcvbuf=None):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.settimeout(timeout)
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    return s
-
-
-def recv_msg(s):
-    buf = b""
-    while len(buf) < 2:
-        c = s.recv(2 - len(buf))
-        if not c:
-            return None
-        buf += c
-    (n,) = struct.unpack("!H", buf)
-    buf = b""
-    while len(buf) < n:
-        c = s.recv(n - len(buf))
-        if not c:
-            return None
-        buf += c
-    return buf
-
-
-def udp_ask(qid, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(5.0)
-    try:
-        s.sendto(query(qid, *NAME), ("127.0.0.1", port))
-        data = s.recv(65535)
-    except socket.timeout:
-        data = None
-    s.close()
-    return good_answer(data, qid)
-
-
-def tcp_ask(qid, port):
-    try:
-        s = connect("127.0.0.1", port)
-        s.sendall(framed(query(qid, *NAME)))
-        ok = good_answer(recv_msg(s), qid)
-        s.close()
-    except OSError:
-        ok = False
-    return ok
+def connect(src, port, rcvbuf=None):
+    return connect_from(src, port, timeout=10.0, rcvbuf=rcvbuf)
 
 
 def ask_others(port, base, n):
     """n queries from 127.0.0.1, alternately UDP and TCP; how many were answered."""
-    return sum(udp_ask(base + i, port) if i % 2 else tcp_ask(base + i, port) for i in range(n))
-
-
-def closed_by_server(s):
-    """True if s has seen EOF or a reset (without waiting)."""
-    r, _, _ = select.select([s], [], [], 0)
-    if not r:
-        return False
-    try:
-        return s.recv(1, socket.MSG_PEEK) == b""
-    except OSError:
-        return True
+    return sum((udp_ask(base + i, port, NAME) if i % 2 else
+                tcp_ask(base + i, port, NAME, timeout=10.0))[0] for i in range(n))
 
 
 def main():
@@ -218,7 +144,7 @@ def main():
     check(served == 4, f"127.0.0.1 afterwards: {served} of 4 answered")
     print(f"figures: slow sender cut after {-1 if closed_at is None else closed_at:.1f} s; "
           f"{asked} pipelined queries, {got} answers before the close", flush=True)
-    return 1 if FAILS else 0
+    return 1 if failures() else 0
 
 
 if __name__ == "__main__":

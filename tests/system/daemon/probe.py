@@ -16,55 +16,20 @@ Each check prints one line and exits 0 when the server behaved, 1 when not.
   udpsrc ADDR PORT             a UDP answer comes from ADDR, the address the
                                query went to.
 """
+import os
 import socket
 import struct
 import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # nothing written beside the sources (distcheck's are read-only)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from dnsprobe import connect, family, framed, query, recv_msg  # noqa: E402
+
 # Names of the zone run.sh writes; every one answers NOERROR with data.
 NAMES = [("host1.daemon.test.", 106), ("host1.daemon.test.", 104), ("daemon.test.", 6),
          ("Host2.Daemon.TEST.", 106), ("ns1.daemon.test.", 1)]
-
-
-def query(qid, name, qtype):
-    wire = b"".join(bytes([len(label)]) + label.encode() for label in name.rstrip(".").split("."))
-    return struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + wire + b"\0" + struct.pack("!HH", qtype, 1)
-
-
-def framed(msg):
-    return struct.pack("!H", len(msg)) + msg
-
-
-def family(addr):
-    return socket.AF_INET6 if ":" in addr else socket.AF_INET
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
-def recv_msg(s):
-    hdr = recv_exact(s, 2)
-    if hdr is None:
-        return None
-    (length,) = struct.unpack("!H", hdr)
-    return recv_exact(s, length)
-
-
-def connect(addr, port, rcvbuf=None, timeout=5.0):
-    s = socket.socket(family(addr), socket.SOCK_STREAM)
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.settimeout(timeout)
-    s.connect((addr, port))
-    return s
 
 
 def ask(s, qid):

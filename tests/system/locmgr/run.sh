@@ -27,19 +27,11 @@ nt_init
 S ip -6 route add fd00:3::/64 via fd00:1::10 dev s1
 
 # --- keys and zone --------------------------------------------------------
-tsig-keygen -a hmac-sha256 lm-key. >"$ST_DIR/lm.key" || st_fatal tsig-keygen
-chmod 600 "$ST_DIR/lm.key"
-SECRET=$(sed -n 's/.*secret "\(.*\)";/\1/p' "$ST_DIR/lm.key")
+SECRET=$(nt_key "$ST_DIR/lm.key" lm-key.) || st_fatal tsig-keygen
 write_zone()
 {
-	cat >"$1" <<EOF
-\$ORIGIN example.ilnp.
-\$TTL 3600
-@	IN	SOA	ns1 hostmaster 1 7200 3600 1209600 300
-@	IN	NS	ns1
-ns1	IN	AAAA	$SRV
-mn	IN	NID	10 0:0:0:1
-mn	IN	L64	10 2001:db8:dead:1
+	nt_zone "$1"
+	cat >>"$1" <<EOF
 site1	IN	L64	10 2001:db8:beef:1
 h1	IN	NID	10 0:0:0:11
 h1	IN	LP	10 site1
@@ -54,29 +46,8 @@ EOF
 start_ilnpdnsd()
 {
 	write_zone "$ST_DIR/zone.db"
-	cat >"$ST_DIR/ilnpdnsd.yaml" <<EOF
-server:
-  listen: [ "$SRV@53" ]
-  database: $ST_DIR/db
-  workers: 2
-  ilnp-ttl: 0
-  control: $ST_DIR/ctl.sock
-key-file: $ST_DIR/lm.key
-zone:
-  - domain: example.ilnp.
-    file: $ST_DIR/zone.db
-    update-policy:
-      - grant lm-key. name mn.example.ilnp. L64 L32 TXT
-      - grant lm-key. name site1.example.ilnp. L64 L32 TXT
-      - grant lm-key. name _seq.mn.example.ilnp. TXT
-      - grant lm-key. name _seq.site1.example.ilnp. TXT
-EOF
-	local log="$ST_DIR/ilnpdnsd.log" seen
-	seen=$(grep -cF "ilnpdnsd ready" "$log" 2>/dev/null)
-	st_spawn "$log" ip netns exec "$NSS" "$ST_ILNPDNSD" -f -c "$ST_DIR/ilnpdnsd.yaml"
-	SERVER_PID=$ST_PID
-	st_wait_log "$SERVER_PID" "$log" "ilnpdnsd ready" 15 "${seen:-0}" ||
-		st_fatal "ilnpdnsd did not start"
+	nt_ilnpdnsd_conf "$ST_DIR" 2 "$ST_DIR/lm.key" lm-key. mn.example.ilnp. site1.example.ilnp.
+	nt_start_ilnpdnsd
 }
 
 start_named()
@@ -142,22 +113,9 @@ start_locmgr()
 printf '%s|%s|%s|%s\n' "$1" "$ILNPDNS_NAME" "$ILNPDNS_L64" "$ILNPDNS_OLD_L64" >>"$HOOK_OUT"
 EOF
 	chmod +x "$ST_DIR/hook.sh"
-	cat >"$LM_CONF" <<EOF
-node:
-  name: $name
-  zone: example.ilnp.
-  mode: $mode
-  servers: [ "$SRV@53" ]
-  key: { id: lm-key., algorithm: hmac-sha256, secret: "$SECRET" }
-  interfaces:
-    - { name: up1, preference: 10 }
-    - { name: up2, preference: 20 }
-  coalesce-ms: ${LM_COALESCE:-10}
-  soft-handoff-grace-s: 2
-  ula: true
-  guard: marker
-  marker-name: _seq.$name
-  retry-max-s: 1
+	nt_locmgr_conf "$LM_CONF" "$name" "$mode" "$SRV@53" lm-key. "$SECRET" "${LM_COALESCE:-10}" 1 \
+		"soft-handoff-grace-s: 2"
+	cat >>"$LM_CONF" <<EOF
 daemon:
   control: $LM_SOCK
   failover-log: $LM_JSON

@@ -39,7 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXMSG   65535
+#include "../sysutil.h"
+
 #define MAXADDRS 4
 #define MAXNAMES 256
 #define TCP_MSGS 12 /* messages per fuzzing TCP connection */
@@ -73,42 +74,12 @@ static unsigned rndn(unsigned n)
 	return n ? (unsigned)(rnd() % n) : 0;
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int parse_addr(const char *text, struct peer *p)
 {
-	char host[128];
-	const char *at = strrchr(text, '@');
-	if (!at || (size_t)(at - text) >= sizeof(host))
-		return -1;
-	memcpy(host, text, (size_t)(at - text));
-	host[at - text] = '\0';
-	long port = strtol(at + 1, NULL, 10);
-	if (port <= 0 || port > 65535)
-		return -1;
 	memset(p, 0, sizeof(*p));
 	p->text = text;
 	p->tcp = -1;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&p->ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&p->ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		p->len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		p->len = sizeof(*s6);
-		return 0;
-	}
-	return -1;
+	return su_parse_addr(text, &p->ss, &p->len);
 }
 
 /* Wait up to ms for fd to become readable; true if it did. */
@@ -159,66 +130,17 @@ static bool recv_all(int fd, uint8_t *b, size_t n)
 
 /* ---- message building ---- */
 
-struct msg {
-	uint8_t b[MAXMSG];
-	size_t len;
-};
-
-static void put8(struct msg *m, unsigned v)
-{
-	if (m->len < MAXMSG)
-		m->b[m->len++] = (uint8_t)v;
-}
-
-static void put16(struct msg *m, unsigned v)
-{
-	put8(m, v >> 8);
-	put8(m, v & 0xff);
-}
-
-static void put32(struct msg *m, uint32_t v)
-{
-	put16(m, v >> 16);
-	put16(m, v & 0xffff);
-}
-
-static void putbytes(struct msg *m, const void *p, size_t n)
+static void putrand(struct su_msg *m, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		put8(m, ((const uint8_t *)p)[i]);
+		su_put8(m, (unsigned)rnd());
 }
 
-static void putrand(struct msg *m, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		put8(m, (unsigned)rnd());
-}
-
-static void header(struct msg *m, unsigned flags, unsigned qd, unsigned an, unsigned ns,
+/* A header with a random ID, the given flags word and counts. */
+static void header(struct su_msg *m, unsigned flags, unsigned qd, unsigned an, unsigned ns,
                    unsigned ar)
 {
-	m->len = 0;
-	put16(m, rndn(65536));
-	put16(m, flags);
-	put16(m, qd);
-	put16(m, an);
-	put16(m, ns);
-	put16(m, ar);
-}
-
-/* A presentation name ("a.b.", "." for the root) in uncompressed wire form. */
-static void putname(struct msg *m, const char *name)
-{
-	while (*name && *name != '.') {
-		const char *dot = strchr(name, '.');
-		size_t n = dot ? (size_t)(dot - name) : strlen(name);
-		put8(m, (unsigned)n);
-		putbytes(m, name, n);
-		name += n;
-		if (*name == '.')
-			name++;
-	}
-	put8(m, 0);
+	su_header(m, rndn(65536), flags, qd, an, ns, ar);
 }
 
 static const char *zone_apex;
@@ -232,21 +154,21 @@ static const char *some_name(void)
 
 static const unsigned qtypes[] = {1, 2, 6, 15, 16, 28, 33, 104, 105, 106, 107, 255, 252, 251, 0};
 
-static void question(struct msg *m, const char *name, unsigned type)
+static void question(struct su_msg *m, const char *name, unsigned type)
 {
-	putname(m, name);
-	put16(m, type);
-	put16(m, 1);
+	su_putname(m, name);
+	su_put16(m, type);
+	su_put16(m, 1);
 }
 
-static void opt_rr(struct msg *m, unsigned payload, uint32_t ext, const struct msg *opts)
+static void opt_rr(struct su_msg *m, unsigned payload, uint32_t ext, const struct su_msg *opts)
 {
-	put8(m, 0);
-	put16(m, 41);
-	put16(m, payload);
-	put32(m, ext);
-	put16(m, (unsigned)opts->len);
-	putbytes(m, opts->b, opts->len);
+	su_put8(m, 0);
+	su_put16(m, 41);
+	su_put16(m, payload);
+	su_put32(m, ext);
+	su_put16(m, (unsigned)opts->len);
+	su_putbytes(m, opts->b, opts->len);
 }
 
 /* ---- the kinds of packet ---- */
@@ -256,7 +178,7 @@ enum kind { K_RANDOM, K_QUERY, K_UPDATE, K_XFR, K_EDNS, K_POINTER, K_COUNTS, K_N
 static const char *const kind_names[K_NKINDS] = {
     "random", "mutated-query", "update-tsig", "xfr", "edns-options", "pointer", "huge-counts"};
 
-static void mutate(struct msg *m, unsigned rounds)
+static void mutate(struct su_msg *m, unsigned rounds)
 {
 	for (unsigned r = 0; r < rounds && m->len; r++) {
 		size_t at = rndn((unsigned)m->len);
@@ -276,7 +198,7 @@ static void mutate(struct msg *m, unsigned rounds)
 		case 3: /* insert random bytes */
 		{
 			size_t n = 1 + rndn(8);
-			if (m->len + n >= MAXMSG)
+			if (m->len + n >= SU_MAXMSG)
 				break;
 			memmove(m->b + at + n, m->b + at, m->len - at);
 			for (size_t i = 0; i < n; i++)
@@ -301,18 +223,18 @@ static void mutate(struct msg *m, unsigned rounds)
 	}
 }
 
-static void build_random(struct msg *m)
+static void build_random(struct su_msg *m)
 {
 	m->len = 0;
 	putrand(m, rndn(8) ? rndn(600) : rndn(4000));
 }
 
-static void build_query(struct msg *m)
+static void build_query(struct su_msg *m)
 {
 	header(m, rndn(2) ? 0x0100 : 0, 1, 0, 0, 0);
 	question(m, some_name(), qtypes[rndn(sizeof(qtypes) / sizeof(qtypes[0]))]);
 	if (rndn(2)) {
-		struct msg none = {.len = 0};
+		struct su_msg none = {.len = 0};
 		m->b[11] = 1;
 		opt_rr(m, 512 + rndn(4000), rndn(2) ? 0x8000 : 0, &none);
 	}
@@ -320,38 +242,38 @@ static void build_query(struct msg *m)
 }
 
 /* An UPDATE of the zone's locators with a TSIG RR whose MAC is random. */
-static void build_update(struct msg *m)
+static void build_update(struct su_msg *m)
 {
 	char owner[300];
 	header(m, 5 << 11, 1, 0, 1 + rndn(3), 1);
 	question(m, zone_apex, 6);
 	for (unsigned i = 0; i < m->b[9]; i++) {
 		snprintf(owner, sizeof(owner), "%s", some_name());
-		putname(m, owner);
-		put16(m, rndn(2) ? 106 : 104); /* L64 or NID */
-		put16(m, rndn(4) ? 1 : 255);   /* add, or delete an RRset */
-		put32(m, 0);
-		put16(m, 10);
-		put16(m, rndn(100));
+		su_putname(m, owner);
+		su_put16(m, rndn(2) ? 106 : 104); /* L64 or NID */
+		su_put16(m, rndn(4) ? 1 : 255);   /* add, or delete an RRset */
+		su_put32(m, 0);
+		su_put16(m, 10);
+		su_put16(m, rndn(100));
 		putrand(m, 8);
 	}
 	/* TSIG (RFC 8945 4.2): a configured key name, hmac-sha256, now. */
-	putname(m, rndn(3) ? "soak-key." : "no-such-key.");
-	put16(m, 250);
-	put16(m, 255);
-	put32(m, 0);
+	su_putname(m, rndn(3) ? "soak-key." : "no-such-key.");
+	su_put16(m, 250);
+	su_put16(m, 255);
+	su_put32(m, 0);
 	size_t rdlen_at = m->len;
-	put16(m, 0);
-	putname(m, "hmac-sha256.");
+	su_put16(m, 0);
+	su_putname(m, "hmac-sha256.");
 	uint64_t now = (uint64_t)time(NULL);
-	put16(m, (unsigned)(now >> 32));
-	put32(m, (uint32_t)now);
-	put16(m, 300);
-	put16(m, 32);
+	su_put16(m, (unsigned)(now >> 32));
+	su_put32(m, (uint32_t)now);
+	su_put16(m, 300);
+	su_put16(m, 32);
 	putrand(m, 32);
-	put16(m, (unsigned)(((unsigned)m->b[0] << 8) | m->b[1]));
-	put16(m, 0);
-	put16(m, 0);
+	su_put16(m, (unsigned)(((unsigned)m->b[0] << 8) | m->b[1]));
+	su_put16(m, 0);
+	su_put16(m, 0);
 	unsigned rdlen = (unsigned)(m->len - rdlen_at - 2);
 	m->b[rdlen_at] = (uint8_t)(rdlen >> 8);
 	m->b[rdlen_at + 1] = (uint8_t)rdlen;
@@ -359,38 +281,38 @@ static void build_update(struct msg *m)
 		mutate(m, 1 + rndn(4));
 }
 
-static void build_xfr(struct msg *m)
+static void build_xfr(struct su_msg *m)
 {
 	bool ixfr = rndn(2);
 	header(m, 0, 1, 0, ixfr ? 1 : 0, 0);
 	question(m, rndn(4) ? zone_apex : some_name(), ixfr ? 251 : 252);
 	if (ixfr) {
 		/* RFC 1995 3: the client's SOA in the authority section. */
-		putname(m, zone_apex);
-		put16(m, 6);
-		put16(m, 1);
-		put32(m, 0);
-		put16(m, 22);
-		put8(m, 0);
-		put8(m, 0);
-		put32(m, (uint32_t)rnd());
+		su_putname(m, zone_apex);
+		su_put16(m, 6);
+		su_put16(m, 1);
+		su_put32(m, 0);
+		su_put16(m, 22);
+		su_put8(m, 0);
+		su_put8(m, 0);
+		su_put32(m, (uint32_t)rnd());
 		putrand(m, 16);
 	}
 	if (rndn(2))
 		mutate(m, 1 + rndn(3));
 }
 
-static void build_edns(struct msg *m)
+static void build_edns(struct su_msg *m)
 {
-	struct msg o = {.len = 0};
+	struct su_msg o = {.len = 0};
 	unsigned n = 1 + rndn(5);
 	for (unsigned i = 0; i < n; i++) {
 		static const unsigned codes[] = {10, 10, 12, 8, 11, 15, 3, 5, 65001, 0};
 		unsigned code = codes[rndn(sizeof(codes) / sizeof(codes[0]))];
 		/* Cookies (RFC 7873 4): 8 bytes, or 16 to 40; the rest anything. */
 		unsigned len = code == 10 ? (rndn(3) ? 8 + 16 * rndn(2) : rndn(48)) : rndn(40);
-		put16(&o, code);
-		put16(&o, rndn(8) ? len : len + 1 + rndn(300)); /* sometimes a lying length */
+		su_put16(&o, code);
+		su_put16(&o, rndn(8) ? len : len + 1 + rndn(300)); /* sometimes a lying length */
 		putrand(&o, len);
 	}
 	header(m, 0, 1, 0, 0, rndn(8) ? 1 : 2);
@@ -398,57 +320,57 @@ static void build_edns(struct msg *m)
 	/* A version above 0 must get BADVERS (RFC 6891 6.1.3). */
 	opt_rr(m, rndn(700), (rndn(6) ? 0 : (rndn(255) + 1) << 16) | (rndn(2) ? 0x8000 : 0), &o);
 	if (m->b[11] == 2) {
-		struct msg none = {.len = 0};
+		struct su_msg none = {.len = 0};
 		opt_rr(m, 1232, 0, &none);
 	}
 	if (rndn(3) == 0)
 		mutate(m, 1 + rndn(2));
 }
 
-static void build_pointer(struct msg *m)
+static void build_pointer(struct su_msg *m)
 {
 	header(m, 0, 1, rndn(2), 0, 0);
 	switch (rndn(4)) {
 	case 0: /* a pointer to itself */
-		put16(m, 0xc00c);
+		su_put16(m, 0xc00c);
 		break;
 	case 1: /* a loop of two labels */
-		put8(m, 1);
-		put8(m, 'a');
-		put16(m, 0xc00c);
+		su_put8(m, 1);
+		su_put8(m, 'a');
+		su_put16(m, 0xc00c);
 		break;
 	case 2: /* a forward pointer past the end */
-		put16(m, 0xc000 | (unsigned)(20 + rndn(2000)));
+		su_put16(m, 0xc000 | (unsigned)(20 + rndn(2000)));
 		break;
 	default: /* a chain of pointers, each to the one before */
-		put8(m, 1);
-		put8(m, 'x');
-		put8(m, 0);
+		su_put8(m, 1);
+		su_put8(m, 'x');
+		su_put8(m, 0);
 		for (unsigned i = 0; i < 1 + rndn(120); i++)
-			put16(m, 0xc000 | (unsigned)(m->len - 2 >= 12 ? m->len - 2 : 12));
+			su_put16(m, 0xc000 | (unsigned)(m->len - 2 >= 12 ? m->len - 2 : 12));
 		break;
 	}
-	put16(m, 1);
-	put16(m, 1);
+	su_put16(m, 1);
+	su_put16(m, 1);
 	if (m->b[7]) {
 		/* An answer RR whose owner points into the question. */
-		put16(m, 0xc000 | (unsigned)(12 + rndn(8)));
-		put16(m, 1);
-		put16(m, 1);
-		put32(m, 0);
-		put16(m, 4);
+		su_put16(m, 0xc000 | (unsigned)(12 + rndn(8)));
+		su_put16(m, 1);
+		su_put16(m, 1);
+		su_put32(m, 0);
+		su_put16(m, 4);
 		putrand(m, 4);
 	}
 }
 
-static void build_counts(struct msg *m)
+static void build_counts(struct su_msg *m)
 {
 	header(m, 0, rndn(2) ? 65535 : 1, rndn(65536), rndn(65536), rndn(65536));
 	question(m, some_name(), 106);
 	putrand(m, rndn(64));
 }
 
-static void build(enum kind k, struct msg *m)
+static void build(enum kind k, struct su_msg *m)
 {
 	switch (k) {
 	case K_RANDOM:
@@ -484,7 +406,7 @@ struct figures {
 
 static void drain_udp(struct peer *p, struct figures *f, int ms)
 {
-	uint8_t buf[MAXMSG];
+	uint8_t buf[SU_MAXMSG];
 	while (wait_readable(p->udp, ms)) {
 		if (recv(p->udp, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
 			break;
@@ -498,8 +420,8 @@ static void tcp_finish(struct peer *p, struct figures *f)
 {
 	uint8_t buf[4096];
 	shutdown(p->tcp, SHUT_WR);
-	double end = mono() + 0.5;
-	while (mono() < end && wait_readable(p->tcp, 100)) {
+	double end = su_mono() + 0.5;
+	while (su_mono() < end && wait_readable(p->tcp, 100)) {
 		ssize_t r = recv(p->tcp, buf, sizeof(buf), 0);
 		if (r <= 0)
 			break;
@@ -509,7 +431,7 @@ static void tcp_finish(struct peer *p, struct figures *f)
 	p->tcp = -1;
 }
 
-static void fuzz_tcp(struct peer *p, const struct msg *m, struct figures *f)
+static void fuzz_tcp(struct peer *p, const struct su_msg *m, struct figures *f)
 {
 	uint8_t pre[2];
 	if (p->tcp < 0) {
@@ -544,8 +466,8 @@ static void fuzz_tcp(struct peer *p, const struct msg *m, struct figures *f)
 static int run_fuzz(unsigned long count, double secs)
 {
 	struct figures f = {0};
-	static struct msg m;
-	double end = mono() + secs;
+	static struct su_msg m;
+	double end = su_mono() + secs;
 	unsigned long i;
 
 	for (size_t a = 0; a < npeers; a++) {
@@ -556,7 +478,7 @@ static int run_fuzz(unsigned long count, double secs)
 			return 2;
 		}
 	}
-	for (i = 0; i < count && mono() < end; i++) {
+	for (i = 0; i < count && su_mono() < end; i++) {
 		struct peer *p = &peers[i % npeers];
 		enum kind k = (enum kind)rndn(K_NKINDS);
 		build(k, &m);
@@ -688,18 +610,18 @@ static bool judge(const struct expect *e, uint16_t id, const uint8_t *b, size_t 
 
 static size_t make_query(const struct expect *e, uint16_t id, bool edns, uint8_t *out)
 {
-	struct msg m;
+	struct su_msg m;
 	uint8_t wire[LDNS_MAX_DOMAINLEN + 1];
 	header(&m, 0, 1, 0, 0, edns ? 1 : 0);
 	m.b[0] = (uint8_t)(id >> 8);
 	m.b[1] = (uint8_t)id;
 	size_t wl = ldns_rdf_size(e->owner);
 	memcpy(wire, ldns_rdf_data(e->owner), wl);
-	putbytes(&m, wire, wl);
-	put16(&m, e->type);
-	put16(&m, 1);
+	su_putbytes(&m, wire, wl);
+	su_put16(&m, e->type);
+	su_put16(&m, 1);
 	if (edns) {
-		struct msg none = {.len = 0};
+		struct su_msg none = {.len = 0};
 		opt_rr(&m, 1232, 0, &none);
 	}
 	memcpy(out, m.b, m.len);
@@ -709,7 +631,7 @@ static size_t make_query(const struct expect *e, uint16_t id, bool edns, uint8_t
 /* One query over UDP (retried when lost) or TCP; 0 ok, 1 wrong, 2 no answer. */
 static int check_one(const struct peer *p, const struct expect *e, bool tcp, const char **why)
 {
-	static uint8_t q[512], a[MAXMSG];
+	static uint8_t q[512], a[SU_MAXMSG];
 	uint16_t id = (uint16_t)rnd();
 	size_t ql = make_query(e, id, rndn(2), q);
 	ssize_t n = -1;
@@ -731,8 +653,8 @@ static int check_one(const struct peer *p, const struct expect *e, bool tcp, con
 			for (int tries = 0; tries < 5 && n < 0; tries++) {
 				if (send(fd, q, ql, 0) < 0)
 					continue;
-				double end = mono() + 1.0;
-				while (n < 0 && mono() < end && wait_readable(fd, 100)) {
+				double end = su_mono() + 1.0;
+				while (n < 0 && su_mono() < end && wait_readable(fd, 100)) {
 					n = recv(fd, a, sizeof(a), MSG_DONTWAIT);
 					if (n >= 2 && (((unsigned)a[0] << 8) | a[1]) != id)
 						n = -1; /* a late answer to an earlier try */
@@ -752,9 +674,9 @@ static int check_one(const struct peer *p, const struct expect *e, bool tcp, con
 static int run_check(const char *stopfile, double secs)
 {
 	unsigned long checked = 0, wrong = 0, lost = 0, udp = 0, tcp = 0, rounds = 0;
-	double end = mono() + secs;
+	double end = su_mono() + secs;
 
-	while (mono() < end) {
+	while (su_mono() < end) {
 		bool stop = access(stopfile, F_OK) == 0;
 		for (size_t i = 0; i < nexpects; i++) {
 			const struct peer *p = &peers[(checked + rounds) % npeers];

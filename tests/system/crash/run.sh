@@ -25,7 +25,7 @@
 . "${top_srcdir:-$(dirname "$0")/../../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/update/common.sh"
 
-st_need dig tsig-keygen named-checkzone timeout python3
+st_need dig tsig-keygen named-checkzone timeout python3 mdb_dump
 st_need_built "$ST_ILNPDNSD" "$UPD_UPDSEND"
 st_init
 
@@ -200,21 +200,17 @@ st_eq "acknowledged updates lost over all rounds" 0 "$lost"
 final=$(upd_serial "$PORT")
 st_stop_ilnpdnsd || st_fail "ilnpdnsd ignored TERM at the end"
 # The journal: values start with old serial u32 | new serial u32 (store.h).
-if command -v mdb_dump >/dev/null 2>&1; then
-	chain=$(mdb_dump -s journal "$ST_DIR/db" 2>/dev/null | awk '
-		/^HEADER=END/ { body = 1; next }
-		body && /^ / { n++; if (n % 2 == 0) print substr($1, 1, 8), substr($1, 9, 8) }' |
-		while read -r a b; do echo "$((16#$a)) $((16#$b))"; done)
-	st_eq "journal: one entry per serial step" "$((final - FIRST_SERIAL))" \
-		"$(printf '%s\n' "$chain" | grep -c .)"
-	st_eq "journal: first entry starts at the first serial" "$FIRST_SERIAL" \
-		"$(printf '%s\n' "$chain" | head -n 1 | awk '{ print $1 }')"
-	st_eq "journal: last entry ends at the final serial" "$final" \
-		"$(printf '%s\n' "$chain" | tail -n 1 | awk '{ print $2 }')"
-	st_eq "journal: each entry moves the serial by one from where the last ended" "" \
-		"$(printf '%s\n' "$chain" | awk 'NR > 1 && $1 != prev { print NR": "$0 }
-			$2 != $1 + 1 { print NR": "$0 } { prev = $2 }' | head -n 3)"
-else
-	st_log "mdb_dump not installed: raw journal not read"
-fi
+chain=$(mdb_dump -s journal "$ST_DIR/db" 2>/dev/null | awk '
+	/^HEADER=END/ { body = 1; next }
+	body && /^ / { n++; if (n % 2 == 0) print substr($1, 1, 8), substr($1, 9, 8) }' |
+	while read -r a b; do echo "$((16#$a)) $((16#$b))"; done)
+st_eq "journal: one entry per serial step" "$((final - FIRST_SERIAL))" \
+	"$(printf '%s\n' "$chain" | grep -c .)"
+st_eq "journal: first entry starts at the first serial" "$FIRST_SERIAL" \
+	"$(printf '%s\n' "$chain" | head -n 1 | awk '{ print $1 }')"
+st_eq "journal: last entry ends at the final serial" "$final" \
+	"$(printf '%s\n' "$chain" | tail -n 1 | awk '{ print $2 }')"
+st_eq "journal: each entry moves the serial by one from where the last ended" "" \
+	"$(printf '%s\n' "$chain" | awk 'NR > 1 && $1 != prev { print NR": "$0 }
+		$2 != $1 + 1 { print NR": "$0 } { prev = $2 }' | head -n 3)"
 st_done

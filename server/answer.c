@@ -29,16 +29,9 @@ enum node_result {
 	NODE_CNAME,    /* a CNAME went into the answer; follow *next */
 };
 
-/*
- * The TTL emitted for an RRset: the zone's ILNP TTL replaces the zone data's
- * TTL for NID/L32/L64/LP wherever they appear (issue 2; RFC 6742 3.1 leaves
- * TTLs to the operator), unless the zone keeps the data's TTLs.
- */
 static uint32_t emit_ttl(const struct lookup *l, const struct store_rrset *rs)
 {
-	if (ilnpdns_type_is_ilnp(rs->type) && l->zone.ilnp_ttl != STORE_ILNP_TTL_KEEP)
-		return l->zone.ilnp_ttl;
-	return rs->ttl;
+	return store_served_ttl(&l->zone, rs);
 }
 
 static bool get(struct lookup *l, const uint8_t *key, size_t klen, uint16_t type,

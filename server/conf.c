@@ -106,8 +106,6 @@ static const struct yconf_name ttl_names[] = {
     {NULL, 0},
 };
 
-
-
 static const struct yconf_name serial_names[] = {
     {"increment", UPDATE_SERIAL_INCREMENT},
     {"unixtime", UPDATE_SERIAL_UNIXTIME},
@@ -291,6 +289,11 @@ static const struct yconf_key server_keys[] = {
      .names = yconf_log_targets,
      .dflt = "stderr",
      .help = "stderr or syslog (facility daemon)"},
+    {.key = "log-queries",
+     .type = YCONF_BOOL,
+     .offset = S(log_queries),
+     .dflt = "false",
+     .help = "log one line per request at level notice (busy servers: leave off)"},
     {.key = "user",
      .type = YCONF_STRING,
      .offset = S(user),
@@ -951,6 +954,13 @@ int conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 	rc = yconf_parse(top_keys, path, &p, &p, err, errlen);
 	if (rc == 0)
 		rc = conf_build(&p, path, path, out, err, errlen);
+	/* Inline secrets make the config file itself a key file. */
+	bool exposed = false;
+	if (rc == 0 && (p.nkeys > 0 || p.cookie_secret != NULL) &&
+	    ilnpdns_keyfile_exposed(path, &exposed) == 0 && exposed)
+		log_warnx("config file %s holds secrets and is readable by group or others "
+		          "(chmod 600 it)",
+		          path);
 	parse_free(&p);
 	return rc;
 }

@@ -73,34 +73,35 @@ struct conf_zone {
  * directly only on a conf no other thread can see.
  */
 struct conf {
-	char *path; /* file it came from, NULL for built-in defaults */
+	char *path;    /* file it came from, NULL for built-in defaults */
 	unsigned refs; /* conf_ref()/conf_unref(); atomic builtins only */
 
 	/* server: */
 	struct conf_addr *listen;
 	size_t nlisten;
-	char *database;        /* LMDB directory */
-	size_t mapsize;        /* bytes */
-	unsigned workers;      /* query threads, default: one per core */
-	uint32_t ilnp_ttl;     /* STORE_ILNP_TTL_KEEP for "keep" */
-	char *control;         /* control socket path */
-	struct conf_addr *metrics; /* Prometheus listener or NULL */
-	uint16_t edns_size;    /* advertised and maximum UDP payload, default 1232 */
-	unsigned tcp_idle_ms;  /* idle timeout, default 10000 */
-	unsigned tcp_message_ms; /* a begun message must arrive whole within, default 5000 */
-	unsigned tcp_max_clients;   /* connections per worker, default 1000 */
+	char *database;              /* LMDB directory */
+	size_t mapsize;              /* bytes */
+	unsigned workers;            /* query threads, default: one per core */
+	uint32_t ilnp_ttl;           /* STORE_ILNP_TTL_KEEP for "keep" */
+	char *control;               /* control socket path */
+	struct conf_addr *metrics;   /* Prometheus listener or NULL */
+	uint16_t edns_size;          /* advertised and maximum UDP payload, default 1232 */
+	unsigned tcp_idle_ms;        /* idle timeout, default 10000 */
+	unsigned tcp_message_ms;     /* a begun message must arrive whole within, default 5000 */
+	unsigned tcp_max_clients;    /* connections per worker, default 1000 */
 	unsigned tcp_max_per_source; /* connections per client address, default 32 */
-	int log_level;         /* LOG_ERR..LOG_DEBUG */
-	bool log_syslog;       /* false: stderr */
-	char *user;            /* drop to this user after binding, or NULL */
+	int log_level;               /* LOG_ERR..LOG_DEBUG */
+	bool log_syslog;             /* false: stderr */
+	bool log_queries;            /* one line per request (querylog.h), default false */
+	char *user;                  /* drop to this user after binding, or NULL */
 
 	/* key: then key-file: (TSIG keys, unique names; md5 only if a key: entry says so) */
 	struct ilnpdns_tsig_key *keys;
 	size_t nkeys;
 
 	/* update: limits of the update path */
-	unsigned update_batch_max;   /* updates per group commit, default 64 */
-	unsigned sig0_fail_limit;    /* failed SIG(0)/TSIG checks per source per minute, default 20 */
+	unsigned update_batch_max; /* updates per group commit, default 64 */
+	unsigned sig0_fail_limit;  /* failed SIG(0)/TSIG checks per source per minute, default 20 */
 
 	/* DNS cookies (RFC 7873, RFC 9018; cookie.h) */
 	uint8_t cookie_secret[16];  /* server.cookie-secret, or random for each load */

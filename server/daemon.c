@@ -25,6 +25,7 @@
 #include "ilnpdns/error.h"
 #include "ilnpdns/log.h"
 #include "notify.h"
+#include "querylog.h"
 #include "server.h"
 #include "store.h"
 #include "writer.h"
@@ -347,6 +348,7 @@ int daemon_reload(struct server *srv, char *err, size_t errlen)
 	daemon_notify_config(srv, old);
 	conf_unref(old);
 	ilnpdns_log_set_level(log_level_for(srv->conf));
+	querylog_set(srv->conf->log_queries);
 	log_notice("configuration reloaded from %s",
 	           srv->conf->path ? srv->conf->path : "built-in defaults");
 	return 0;
@@ -508,6 +510,7 @@ int daemon_main(const char *conf_path, bool foreground, int verbose)
 		return 1;
 	}
 	ilnpdns_log_init("ilnpdnsd", log_level_for(srv.conf), srv.conf->log_syslog);
+	querylog_set(srv.conf->log_queries);
 
 	/* Before any thread or event base exists: fork keeps only the caller. */
 	if (!foreground && (rc = detach()) != 0) {

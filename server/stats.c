@@ -228,19 +228,18 @@ void stats_sum(const struct stats *blocks, size_t n, struct stats *out)
 	}
 }
 
-/* Label for a qtype: mnemonic or TYPEnnn. buf holds at least 16 octets. */
-static const char *qtype_label(unsigned t, char *buf, size_t cap)
+const char *stats_qtype_label(unsigned t, char *buf, size_t cap)
 {
-	const char *n = type_name(t);
+	const char *n = t < 65536 ? type_name(t) : NULL;
 	if (n != NULL)
 		return n;
 	snprintf(buf, cap, "TYPE%u", t);
 	return buf;
 }
 
-static const char *rcode_label(unsigned r, char *buf, size_t cap)
+const char *stats_rcode_label(unsigned r, char *buf, size_t cap)
 {
-	if (rcode_names[r] != NULL)
+	if (r < STATS_RCODES && rcode_names[r] != NULL)
 		return rcode_names[r];
 	snprintf(buf, cap, "RCODE%u", r);
 	return buf;
@@ -269,7 +268,7 @@ static void update_write_json(const struct stats_update *u, FILE *out)
 		if (u->rcode[r] == 0)
 			continue;
 		fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",",
-		        rcode_label(r, buf, sizeof(buf)), u->rcode[r]);
+		        stats_rcode_label(r, buf, sizeof(buf)), u->rcode[r]);
 		first = false;
 	}
 	fprintf(out,
@@ -303,7 +302,7 @@ void stats_write_json(const struct stats *s, FILE *out)
 		if (s->qtype[t] == 0)
 			continue;
 		fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",",
-		        qtype_label(t, buf, sizeof(buf)), s->qtype[t]);
+		        stats_qtype_label(t, buf, sizeof(buf)), s->qtype[t]);
 		first = false;
 	}
 	if (s->qtype_other != 0)
@@ -314,7 +313,7 @@ void stats_write_json(const struct stats *s, FILE *out)
 		if (s->rcode[r] == 0)
 			continue;
 		fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",",
-		        rcode_label(r, buf, sizeof(buf)), s->rcode[r]);
+		        stats_rcode_label(r, buf, sizeof(buf)), s->rcode[r]);
 		first = false;
 	}
 	fputs("},\"opcode\":{", out);
@@ -371,7 +370,7 @@ void stats_write_prometheus(const struct stats *s, FILE *out)
 	for (unsigned t = 0; t < 256; t++)
 		if (s->qtype[t] != 0)
 			fprintf(out, "ilnpdns_queries_by_qtype_total{qtype=\"%s\"} %" PRIu64 "\n",
-			        qtype_label(t, buf, sizeof(buf)), s->qtype[t]);
+			        stats_qtype_label(t, buf, sizeof(buf)), s->qtype[t]);
 	fprintf(out, "ilnpdns_queries_by_qtype_total{qtype=\"other\"} %" PRIu64 "\n",
 	        s->qtype_other);
 
@@ -385,7 +384,7 @@ void stats_write_prometheus(const struct stats *s, FILE *out)
 	for (unsigned r = 0; r < STATS_RCODES; r++)
 		if (s->rcode[r] != 0 || r <= ILNPDNS_RCODE_REFUSED)
 			fprintf(out, "ilnpdns_responses_total{rcode=\"%s\"} %" PRIu64 "\n",
-			        rcode_label(r, buf, sizeof(buf)), s->rcode[r]);
+			        stats_rcode_label(r, buf, sizeof(buf)), s->rcode[r]);
 
 	prom_plain(out, "ilnpdns_truncated_total", "Responses sent with TC set.", s->truncated);
 	prom_plain(out, "ilnpdns_dropped_total", "Requests not answered.", s->dropped);
@@ -420,7 +419,7 @@ void stats_write_prometheus(const struct stats *s, FILE *out)
 	for (unsigned r = 0; r < STATS_RCODES; r++)
 		if (u->rcode[r] != 0 || r <= ILNPDNS_RCODE_NOTZONE)
 			fprintf(out, "ilnpdns_update_responses_total{rcode=\"%s\"} %" PRIu64 "\n",
-			        rcode_label(r, buf, sizeof(buf)), u->rcode[r]);
+			        stats_rcode_label(r, buf, sizeof(buf)), u->rcode[r]);
 	prom_plain(out, "ilnpdns_update_tsig_failures_total",
 	           "UPDATE requests whose TSIG failed (BADKEY, BADSIG, BADTIME, BADTRUNC).",
 	           u->tsig_failures);

@@ -72,6 +72,14 @@ void stats_count_batch(struct stats *s, size_t n, bool ok);
 /* Sum n blocks into out. */
 void stats_sum(const struct stats *blocks, size_t n, struct stats *out);
 
+/*
+ * The names the counters are shown under, as dig writes them: a QTYPE's
+ * mnemonic or TYPEnnn (RFC 3597 5), an RCODE's or RCODEnn. buf (16 octets or
+ * more) holds a made-up name; the result is buf or a constant.
+ */
+const char *stats_qtype_label(unsigned qtype, char *buf, size_t cap);
+const char *stats_rcode_label(unsigned rcode, char *buf, size_t cap);
+
 /* Render as one JSON object (ilnpdns-ctl stats) or Prometheus text. */
 void stats_write_json(const struct stats *s, FILE *out);
 void stats_write_prometheus(const struct stats *s, FILE *out);

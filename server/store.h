@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ilnpdns/wire.h"
+
 /*
  * SCHEMA (version 1). One LMDB environment (server.database) with four named
  * sub-databases. Integers are big-endian everywhere, so memcmp order of keys
@@ -18,7 +20,8 @@
  *             ILNPDNS_ESCHEMA.
  *
  *  "zones"    key: absolute lookup key of the apex (dname.h: labels from the
- *                  root, lowercased, escaped, each ended by 0x00)
+ *                  root, lowercased, escaped, each ended by 0x00; the root
+ *                  zone's key is a lone 0x00, as LMDB refuses empty keys)
  *             value: struct store_zone_rec below, then the apex wire name
  *                  (case as first imported).
  *             The zone table: id, SOA serial (kept equal to the SOA RRset's
@@ -43,6 +46,9 @@
  *                  type u16 | class u16 | ttl u32 | rdlen u16 | rdata.
  *             One entry per committed change, written in the same transaction
  *             as the change (RFC 1995 difference sequences for IXFR).
+ *
+ * tests/unit/test_store.c (test_schema_on_disk) reads these octets back with
+ * liblmdb alone, so this description and the code cannot drift apart.
  *
  * Writers: one write transaction at a time (LMDB's rule). Commits are always
  * synchronous (no MDB_NOSYNC/MDB_MAPASYNC): a committed transaction survives
@@ -89,6 +95,20 @@ struct store_rrset {
 	const uint8_t *rdata;
 	size_t rdata_len;
 };
+
+/*
+ * The TTL served for rs in zone: the zone's ILNP TTL replaces the zone data's
+ * TTL for NID/L32/L64/LP unless the zone keeps the data's TTLs (RFC 6742 3.1
+ * leaves TTLs to the operator). Answers, dumps and transfers all use this, so
+ * secondaries serve what we serve.
+ */
+static inline uint32_t store_served_ttl(const struct store_zone *zone,
+                                        const struct store_rrset *rs)
+{
+	if (ilnpdns_type_is_ilnp(rs->type) && zone->ilnp_ttl != STORE_ILNP_TTL_KEEP)
+		return zone->ilnp_ttl;
+	return rs->ttl;
+}
 
 /* What exists at a name inside a zone. */
 enum store_name_state {

@@ -29,6 +29,7 @@
 #include "ilnpdns/wire.h"
 #include "notify.h"
 #include "query.h"
+#include "querylog.h"
 #include "rrl.h"
 #include "server.h"
 #include "stats.h"
@@ -776,6 +777,11 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 				len = udp_rrl(w, (const struct sockaddr *)&w->from[i],
 				              w->sbuf + (size_t)m * MSG_MAX, len, &info, now_ms);
 				stats_count(w->stats, QUERY_UDP, &info);
+				if (querylog_on())
+					querylog_write(QUERY_UDP,
+					               (const struct sockaddr *)&w->from[i],
+					               w->rbuf + (size_t)i * MSG_MAX,
+					               w->rmsg[i].msg_len, &info);
 			}
 			if (len == 0)
 				continue;
@@ -1136,6 +1142,9 @@ static int conn_process(struct tcp_conn *c)
 			                     (const struct sockaddr *)&c->peer, w->tbuf + 2,
 			                     MSG_MAX, &info);
 		stats_count(w->stats, QUERY_TCP, &info);
+		if (querylog_on())
+			querylog_write(QUERY_TCP, (const struct sockaddr *)&c->peer, c->in + pos + 2,
+			               mlen, &info);
 		pos += 2 + mlen;
 		if (len == 0)
 			continue;

@@ -458,11 +458,7 @@ int xfr_begin(struct xfr **out, struct store_txn *txn, const struct store_zone *
 static int add_rrset(struct xfr *it, struct response *r, const uint8_t *owner,
                      const struct store_rrset *rs)
 {
-	uint32_t ttl = rs->ttl;
-	/* The effective TTL, exactly as answers and dumps show it. */
-	if (ilnpdns_type_is_ilnp(rs->type) && it->zone.ilnp_ttl != STORE_ILNP_TTL_KEEP)
-		ttl = it->zone.ilnp_ttl;
-	return response_add_rrset(r, RESPONSE_ANSWER, owner, ttl, rs);
+	return response_add_rrset(r, RESPONSE_ANSWER, owner, store_served_ttl(&it->zone, rs), rs);
 }
 
 /*

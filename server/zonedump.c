@@ -142,10 +142,8 @@ static void type_str(uint16_t type, char *buf, size_t cap)
 static int print_rrset(struct dump *d, const uint8_t *owner, const struct store_rrset *rs)
 {
 	char name[4 * ILNPDNS_DNAME_MAXLEN + 1], type[32], ilnp[ILNPDNS_ILNP_STR_MAX];
-	uint32_t ttl = rs->ttl;
+	uint32_t ttl = store_served_ttl(d->zone, rs);
 
-	if (ilnpdns_type_is_ilnp(rs->type) && d->zone->ilnp_ttl != STORE_ILNP_TTL_KEEP)
-		ttl = d->zone->ilnp_ttl;
 	if (ilnpdns_dname_to_str(owner, name, sizeof(name)) < 0)
 		return ILNPDNS_ENAME;
 	type_str(rs->type, type, sizeof(type));

@@ -412,8 +412,8 @@ static int parse_rdata(struct loader *ld, struct file_state *fs, const uint8_t *
 		*rd = fast;
 		*rdlen = (size_t)rc;
 		if (flags & ILNPDNS_ILNP_LP_SELF)
-			warn(ld, fs->name, fs->line,
-			     "LP points at its own owner (RFC 6742 2.4.1.2 forbids it)");
+			return fail(ld, ILNPDNS_ERDATA, fs->name, fs->line,
+			            "LP points at its own owner (RFC 6742 2.4.1.2 forbids it)");
 		return 0;
 	}
 	if (!generic && (type == ILNPDNS_T_A || type == ILNPDNS_T_AAAA)) {
@@ -445,8 +445,8 @@ static int parse_rdata(struct loader *ld, struct file_state *fs, const uint8_t *
 			return fail(ld, ILNPDNS_ERDATA, fs->name, fs->line,
 			            "bad %.*s RDATA length %zu", (int)typelen, typetok, *rdlen);
 		if (type == ILNPDNS_T_LP && ilnpdns_ilnp_lp_is_self(owner, *rd, *rdlen))
-			warn(ld, fs->name, fs->line,
-			     "LP points at its own owner (RFC 6742 2.4.1.2 forbids it)");
+			return fail(ld, ILNPDNS_ERDATA, fs->name, fs->line,
+			            "LP points at its own owner (RFC 6742 2.4.1.2 forbids it)");
 	}
 	if (type == ILNPDNS_T_SOA) {
 		int a = wire_name_len(*rd, *rdlen);

@@ -15,6 +15,9 @@
  *   noedns | edns | edns=N  no OPT (default), OPT with payload 1232 or N
  *   ver=N  do  rd  cd       EDNS version, DO bit, RD and CD header bits
  *   class=CLASS             QCLASS (default IN)
+ *   opcode=N                header OPCODE (NOTIMP cases, RFC 8906 3.1.4)
+ *   qd=0 | qd=2             no question, or the question twice (RFC 9619)
+ *   opt2                    a second OPT record (RFC 6891 6.1.1: FORMERR)
  * ALLOW: one allowed difference a line,
  *   "QNAME-GLOB QTYPE-GLOB OPTS-GLOB WHAT REASON..."
  * where the globs are fnmatch(3) patterns (QNAME lower-cased first) matched
@@ -67,6 +70,9 @@ struct query {
 	int edns; /* payload size, 0 = no OPT */
 	int version;
 	bool dobit, rd, cd;
+	int opcode;
+	int qd; /* QDCOUNT to send: -1 leaves the one question */
+	bool opt2;
 };
 
 struct allow {
@@ -238,6 +244,7 @@ static bool parse_query(char *line, struct query *q, const char *file, int linen
 {
 	memset(q, 0, sizeof(*q));
 	q->rrclass = LDNS_RR_CLASS_IN;
+	q->qd = -1;
 	char *save = NULL;
 	char *name = strtok_r(line, " \t", &save);
 	char *type = strtok_r(NULL, " \t", &save);
@@ -274,6 +281,14 @@ static bool parse_query(char *line, struct query *q, const char *file, int linen
 			q->rd = true;
 		} else if (!strcmp(o, "cd")) {
 			q->cd = true;
+		} else if (!strncmp(o, "opcode=", 7)) {
+			q->opcode = atoi(o + 7);
+			if (q->opcode < 0 || q->opcode > 15)
+				goto bad;
+		} else if (!strcmp(o, "qd=0") || !strcmp(o, "qd=2")) {
+			q->qd = o[3] - '0';
+		} else if (!strcmp(o, "opt2")) {
+			q->opt2 = true;
 		} else if (!strncmp(o, "class=", 6)) {
 			q->rrclass = ldns_get_rr_class_by_name(o + 6);
 			if (q->rrclass == 0)
@@ -613,6 +628,32 @@ static void compare(const struct query *q, const struct reply *ref, const struct
 	compare_section(q, "additional", ldns_pkt_additional(a), ldns_pkt_additional(b));
 }
 
+/*
+ * Apply the header-level options that ldns cannot express to the query wire
+ * (w, *len octets, room for 600): OPCODE, QDCOUNT 0 or 2, a second OPT.
+ */
+static void malform(const struct query *q, uint8_t *w, size_t *len)
+{
+	static const uint8_t opt[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+	size_t qs = question_span(w, *len);
+	w[2] = (uint8_t)((w[2] & 0x87) | q->opcode << 3);
+	if (q->qd == 0) {
+		memmove(w + 12, w + 12 + qs, *len - 12 - qs);
+		*len -= qs;
+	} else if (q->qd == 2 && *len + qs <= 600) {
+		memmove(w + 12 + 2 * qs, w + 12 + qs, *len - 12 - qs);
+		memcpy(w + 12 + qs, w + 12, qs);
+		*len += qs;
+	}
+	if (q->qd >= 0)
+		w[5] = (uint8_t)q->qd;
+	if (q->opt2 && *len + sizeof(opt) <= 600) {
+		memcpy(w + *len, opt, sizeof(opt));
+		*len += sizeof(opt);
+		w[11]++;
+	}
+}
+
 static bool exchange(const struct server *s, const struct query *q, const uint8_t *wire, size_t len,
                      struct reply *r)
 {
@@ -644,8 +685,13 @@ static void run_query(const struct query *q, const struct server *ref, const str
 	}
 	uint8_t *wire = NULL;
 	size_t len = 0;
-	if (ldns_pkt2wire(&wire, p, &len) != LDNS_STATUS_OK)
+	if (ldns_pkt2wire(&wire, p, &len) != LDNS_STATUS_OK || len > 512)
 		die("cannot build query %s %s", q->name, q->type);
+	uint8_t *grown = realloc(wire, 600);
+	if (!grown)
+		die("out of memory");
+	wire = grown;
+	malform(q, wire, &len);
 	nqueries++;
 	bool oka = exchange(ref, q, wire, len, &ra);
 	bool okb = exchange(test, q, wire, len, &rb);

@@ -111,6 +111,15 @@ static void check_defaults_server(const struct conf *c)
 	assert_int_equal(c->update_batch_max, 64);
 	assert_int_equal(c->sig0_fail_limit, 20);
 	assert_int_equal(c->update_max_rrs, 1000);
+	assert_false(c->update_require_cookie);
+	assert_false(c->log_queries);
+	assert_false(c->cookie_secret_set);
+	assert_false(c->rrl_enable);
+	assert_int_equal(c->rrl_rate, 20);
+	assert_int_equal(c->rrl_slip, 2);
+	assert_int_equal(c->rrl_v4_prefix, 24);
+	assert_int_equal(c->rrl_v6_prefix, 56);
+	assert_int_equal(c->rrl_table_size, 65536);
 	assert_int_equal(c->refs, 1);
 }
 
@@ -535,11 +544,12 @@ static const char *write_keyfile(const char *text, mode_t mode)
 	return keyfile_path;
 }
 
-/* Run conf_load with stderr captured into log (for log_warnx). */
-static int load_logged(const char *text, struct conf **c, char *err, size_t errlen, char *log,
-                       size_t loglen)
+/* Run conf_load on a file of the given mode with stderr captured into log (for log_warnx). */
+static int load_logged_mode(const char *text, mode_t mode, struct conf **c, char *err,
+                            size_t errlen, char *log, size_t loglen)
 {
 	const char *path = write_file(text);
+	assert_int_equal(chmod(path, mode), 0);
 	int saved = dup(STDERR_FILENO);
 	FILE *tmp = tmpfile();
 	assert_non_null(tmp);
@@ -554,6 +564,41 @@ static int load_logged(const char *text, struct conf **c, char *err, size_t errl
 	log[n] = '\0';
 	fclose(tmp);
 	return rc;
+}
+
+static int load_logged(const char *text, struct conf **c, char *err, size_t errlen, char *log,
+                       size_t loglen)
+{
+	return load_logged_mode(text, 0600, c, err, errlen, log, loglen);
+}
+
+/* A config file holding inline secrets is itself a key file: warn when others can read it. */
+static void test_inline_secrets_exposed(void **state)
+{
+	static const char with_key[] = "key:\n  - { id: k1, algorithm: hmac-sha256, secret: AQID }\n";
+	char err[512] = "", log[1024];
+	struct conf *c = NULL;
+
+	(void)state;
+	ilnpdns_log_init("test_conf", LOG_DEBUG, false);
+	assert_int_equal(load_logged_mode(with_key, 0644, &c, err, sizeof(err), log, sizeof(log)),
+	                 0);
+	assert_non_null(strstr(log, "holds secrets and is readable by group or others"));
+	conf_free(c);
+	assert_int_equal(load_logged_mode(with_key, 0640, &c, err, sizeof(err), log, sizeof(log)),
+	                 0);
+	assert_non_null(strstr(log, "holds secrets and is readable by group or others"));
+	conf_free(c);
+	assert_int_equal(load_logged_mode(with_key, 0600, &c, err, sizeof(err), log, sizeof(log)),
+	                 0);
+	assert_null(strstr(log, "readable"));
+	conf_free(c);
+	/* No secrets in it: nothing to protect. */
+	assert_int_equal(load_logged_mode("server:\n  workers: 1\n", 0644, &c, err, sizeof(err),
+	                                  log, sizeof(log)),
+	                 0);
+	assert_null(strstr(log, "readable"));
+	conf_free(c);
 }
 
 static void test_keys(void **state)
@@ -973,6 +1018,104 @@ static void test_transfer_settings(void **state)
 	conf_free(c);
 }
 
+/* The update:, rrl: and remaining server: keys of issues 3-7, each set away from its default. */
+static void test_every_key_later_sections(void **state)
+{
+	static const uint8_t secret[16] = {0xe5, 0xe9, 0x73, 0xe5, 0xa6, 0xb2, 0xa4, 0x3f,
+	                                   0x48, 0xe7, 0xdc, 0x84, 0x9e, 0x37, 0xbf, 0xcf};
+	struct conf *c = load_ok("server:\n"
+	                         "  tcp-message-timeout: 750ms\n"
+	                         "  log-queries: true\n"
+	                         "  update-batch-max: 8\n"
+	                         "  update-fail-limit: 3\n"
+	                         "  cookie-secret: E5E973E5A6B2A43F48E7DC849E37BFCF\n"
+	                         "update:\n"
+	                         "  require-cookie-or-tcp: yes\n"
+	                         "  max-rrs: 12\n"
+	                         "rrl:\n"
+	                         "  enable: true\n"
+	                         "  responses-per-second: 7\n"
+	                         "  slip: 0\n"
+	                         "  ipv4-prefix-length: 32\n"
+	                         "  ipv6-prefix-length: 64\n"
+	                         "  table-size: 1024\n");
+	assert_int_equal(c->tcp_message_ms, 750);
+	assert_true(c->log_queries);
+	assert_int_equal(c->update_batch_max, 8);
+	assert_int_equal(c->sig0_fail_limit, 3);
+	assert_true(c->cookie_secret_set);
+	assert_memory_equal(c->cookie_secret, secret, sizeof(secret));
+	assert_true(c->update_require_cookie);
+	assert_int_equal(c->update_max_rrs, 12);
+	assert_true(c->rrl_enable);
+	assert_int_equal(c->rrl_rate, 7);
+	assert_int_equal(c->rrl_slip, 0);
+	assert_int_equal(c->rrl_v4_prefix, 32);
+	assert_int_equal(c->rrl_v6_prefix, 64);
+	assert_int_equal(c->rrl_table_size, 1024);
+	conf_free(c);
+}
+
+/*
+ * Every section reports an unknown key and a bad value with the file, the
+ * line and the dotted key (the path of load_fails() is the file).
+ */
+static void test_errors_in_every_section(void **state)
+{
+	/* server: */
+	load_fails("server:\n  workers: 2\n\n  log-querys: true\n",
+	           "4: server.log-querys: unknown key");
+	load_fails("server:\n  log-queries: often\n",
+	           "2: server.log-queries: expected true or false, not \"often\"");
+	load_fails("server:\n  tcp-message-timeout: 2h\n",
+	           "2: server.tcp-message-timeout: out of range (100ms to 1h)");
+	/* update: */
+	load_fails("update:\n  max-rrs: 5\n  max-rr: 5\n", "3: update.max-rr: unknown key");
+	load_fails("update:\n  max-rrs: 0\n", "2: update.max-rrs: out of range (1 to 65535)");
+	load_fails("update:\n  max-rrs: 65536\n", "2: update.max-rrs: out of range (1 to 65535)");
+	load_fails("update: [ 1 ]\n", "1: update: expected a map of keys");
+	/* rrl: */
+	load_fails("rrl:\n  enable: true\n  window: 15\n", "3: rrl.window: unknown key");
+	load_fails("rrl:\n  enable: on-demand\n",
+	           "2: rrl.enable: expected true or false, not \"on-demand\"");
+	load_fails("rrl:\n  responses-per-second: 0\n",
+	           "2: rrl.responses-per-second: out of range (1 to 1000000)");
+	load_fails("rrl:\n  slip: 11\n", "2: rrl.slip: out of range (0 to 10)");
+	load_fails("rrl:\n  ipv4-prefix-length: 33\n",
+	           "2: rrl.ipv4-prefix-length: out of range (8 to 32)");
+	load_fails("rrl:\n  ipv6-prefix-length: 8\n",
+	           "2: rrl.ipv6-prefix-length: out of range (16 to 128)");
+	load_fails("rrl:\n  table-size: lots\n",
+	           "2: rrl.table-size: expected an integer, not \"lots\"");
+	/* key: */
+	load_fails("key:\n  - id: k1\n    algorithm: hmac-sha256\n    secret: AQID\n"
+	           "    secret-file: /x\n",
+	           "5: key.secret-file: unknown key");
+	load_fails("key:\n  - id: k1\n    algorithm: hmac-sha999\n    secret: AQID\n",
+	           "3: key.algorithm: unknown algorithm \"hmac-sha999\"");
+	/* key-file: */
+	load_fails("key-file: [ /nonexistent/keys.conf ]\n",
+	           "1: key-file: /nonexistent/keys.conf: No such file or directory");
+	/* zone: and its update-policy, notify and allow-transfer items */
+	load_fails("zone:\n  - domain: a.test.\n    ilnp-ttl: 5\n    ilnp_ttl: 5\n",
+	           "4: zone.ilnp_ttl: unknown key");
+	load_fails("zone:\n  - domain: a.test.\n    file: [ a, b ]\n",
+	           "3: zone.file: expected a single value, not a list");
+	load_fails(
+	    "zone:\n  - domain: a.test.\n    update-policy:\n"
+	    "      - grant a.test. self a.test. L64\n"
+	    "      - grant a.test. everywhere a.test. L64\n",
+	    "5: zone.update-policy: unknown kind 'everywhere' (self, selfsub, name or subdomain)");
+	load_fails("zone:\n  - domain: a.test.\n    allow-update-unsigned: [ 127.0.0.1/33 ]\n",
+	           "3: zone.allow-update-unsigned: prefix length of \"127.0.0.1/33\" is over 32");
+	load_fails("zone:\n  - domain: a.test.\n    notify:\n      - { address: 127.0.0.1, "
+	           "port: 53 }\n",
+	           "4: zone.notify.port: unknown key");
+	load_fails("zone:\n  - domain: a.test.\n    allow-transfer:\n      - address: 10.0.0.0/8\n"
+	           "        tsig: k1\n",
+	           "5: zone.allow-transfer.tsig: unknown key");
+}
+
 static void test_transfer_errors(void **state)
 {
 	static const char key[] = "key:\n  - { id: k1, algorithm: hmac-sha256, secret: AQID }\n";
@@ -1054,11 +1197,14 @@ int main(void)
 	    cmocka_unit_test(test_keys),
 	    cmocka_unit_test(test_key_errors),
 	    cmocka_unit_test(test_key_files),
+	    cmocka_unit_test(test_inline_secrets_exposed),
 	    cmocka_unit_test(test_key_file_errors),
 	    cmocka_unit_test(test_update_settings),
 	    cmocka_unit_test(test_update_errors),
 	    cmocka_unit_test(test_transfer_settings),
 	    cmocka_unit_test(test_transfer_errors),
+	    cmocka_unit_test(test_every_key_later_sections),
+	    cmocka_unit_test(test_errors_in_every_section),
 	    cmocka_unit_test(test_refcount),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

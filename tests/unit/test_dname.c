@@ -43,8 +43,8 @@ static void test_from_to_str(void **state)
 static void test_unpack_compression(void **state)
 {
 	/* header-less packet: "example.com" at 0, "www" + pointer to 0 at 13 */
-	const uint8_t pkt[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-			       3, 'w', 'w', 'w', 0xc0, 0x00};
+	const uint8_t pkt[] = {7,   'e', 'x', 'a', 'm', 'p', 'l', 'e',  3,   'c',
+	                       'o', 'm', 0,   3,   'w', 'w', 'w', 0xc0, 0x00};
 	uint8_t out[ILNPDNS_DNAME_MAXLEN];
 	size_t pos = 13;
 	assert_int_equal(ilnpdns_dname_unpack(pkt, sizeof(pkt), &pos, out), 17);
@@ -104,9 +104,8 @@ static void test_equal_under(void **state)
 /* RFC 4034 6.1's example order, shuffled, must sort back into place both by
  * ilnpdns_dname_compare() and by memcmp of lookup keys. */
 static const char *canonical[] = {
-	"example.",     "a.example.",     "yljkjljk.a.example.", "Z.a.example.",
-	"zABC.a.EXAMPLE.", "z.example.",  "\\001.z.example.",    "*.z.example.",
-	"\\200.z.example.",
+    "example.",   "a.example.",       "yljkjljk.a.example.", "Z.a.example.",     "zABC.a.EXAMPLE.",
+    "z.example.", "\\001.z.example.", "*.z.example.",        "\\200.z.example.",
 };
 
 static void test_canonical_order(void **state)
@@ -122,6 +121,66 @@ static void test_canonical_order(void **state)
 		size_t m = la < lb ? la : lb;
 		int d = memcmp(ka, kb, m);
 		assert_true(d < 0 || (d == 0 && la < lb));
+	}
+}
+
+/*
+ * The RFC 4034 6.1 list widened at the edges of the key escapes (0x00 and
+ * 0x01 octets, a label that is a prefix of its sibling, octets between
+ * upper and lower case, 0xff), in canonical order.
+ */
+static const char *canonical_wide[] = {
+    "example.",         "a.example.",      "yljkjljk.a.example.", "Z.a.example.",
+    "zABC.a.EXAMPLE.",  "z.example.",      "\\000.z.example.",    "\\001.z.example.",
+    "\\002.z.example.", "*.z.example.",    "\\200.z.example.",    "a.\\200.z.example.",
+    "z\\000.example.",  "z\\001.example.", "z[.example.",         "ZA.example.",
+    "zz.example.",      "\\255.example.",
+};
+
+#define NWIDE (sizeof(canonical_wide) / sizeof(canonical_wide[0]))
+
+struct sorted_name {
+	uint8_t wire[ILNPDNS_DNAME_MAXLEN];
+	uint8_t key[ILNPDNS_DNAME_KEYMAX];
+	size_t keylen;
+	size_t rank; /* index in canonical_wide */
+};
+
+static int by_compare(const void *a, const void *b)
+{
+	return ilnpdns_dname_compare(((const struct sorted_name *)a)->wire,
+	                             ((const struct sorted_name *)b)->wire);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct sorted_name *x = a, *y = b;
+	size_t m = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int d = memcmp(x->key, y->key, m);
+	return d ? d : (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
+
+/* Shuffled many ways, both orders sort the names back into canonical order. */
+static void test_canonical_sort(void **state)
+{
+	struct sorted_name v[NWIDE];
+	uint32_t seed = 12345;
+	for (int round = 0; round < 50; round++) {
+		for (size_t i = 0; i < NWIDE; i++) {
+			wire(canonical_wide[i], v[i].wire);
+			v[i].keylen = ilnpdns_dname_to_key(v[i].wire, 0, v[i].key);
+			v[i].rank = i;
+		}
+		for (size_t i = NWIDE - 1; i > 0; i--) { /* Fisher-Yates, fixed LCG */
+			seed = seed * 1103515245u + 12345u;
+			size_t j = (seed >> 16) % (i + 1);
+			struct sorted_name t = v[i];
+			v[i] = v[j];
+			v[j] = t;
+		}
+		qsort(v, NWIDE, sizeof(v[0]), round % 2 ? by_key : by_compare);
+		for (size_t i = 0; i < NWIDE; i++)
+			assert_int_equal(v[i].rank, i);
 	}
 }
 
@@ -141,17 +200,18 @@ static void test_key_roundtrip(void **state)
 	assert_int_equal(ilnpdns_dname_to_key(apex, 2, key), 0);
 	/* corrupt keys */
 	assert_int_equal(ilnpdns_dname_from_key((const uint8_t *)"ab", 2, apex, back),
-			 ILNPDNS_EMALF);
+	                 ILNPDNS_EMALF);
 	assert_int_equal(ilnpdns_dname_from_key((const uint8_t *)"a\1\3\0", 4, apex, back),
-			 ILNPDNS_EMALF);
+	                 ILNPDNS_EMALF);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_from_to_str),     cmocka_unit_test(test_unpack_compression),
-		cmocka_unit_test(test_unpack_rejects),  cmocka_unit_test(test_equal_under),
-		cmocka_unit_test(test_canonical_order), cmocka_unit_test(test_key_roundtrip),
+	    cmocka_unit_test(test_from_to_str),     cmocka_unit_test(test_unpack_compression),
+	    cmocka_unit_test(test_unpack_rejects),  cmocka_unit_test(test_equal_under),
+	    cmocka_unit_test(test_canonical_order), cmocka_unit_test(test_canonical_sort),
+	    cmocka_unit_test(test_key_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

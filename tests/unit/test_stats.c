@@ -140,6 +140,21 @@ static void test_json(void **state)
 	free(j);
 }
 
+/* The names the query log and the renderings share. */
+static void test_labels(void **state)
+{
+	char buf[16];
+	assert_string_equal(stats_qtype_label(ILNPDNS_T_L64, buf, sizeof(buf)), "L64");
+	assert_string_equal(stats_qtype_label(ILNPDNS_T_NID, buf, sizeof(buf)), "NID");
+	assert_string_equal(stats_qtype_label(200, buf, sizeof(buf)), "TYPE200");
+	assert_string_equal(stats_qtype_label(65280, buf, sizeof(buf)), "TYPE65280");
+	assert_string_equal(stats_rcode_label(ILNPDNS_RCODE_NXDOMAIN, buf, sizeof(buf)),
+	                    "NXDOMAIN");
+	assert_string_equal(stats_rcode_label(ILNPDNS_RCODE_BADVERS, buf, sizeof(buf)), "BADVERS");
+	assert_string_equal(stats_rcode_label(12, buf, sizeof(buf)), "RCODE12");
+	assert_string_equal(stats_rcode_label(4000, buf, sizeof(buf)), "RCODE4000");
+}
+
 /* The update writer's counters: per answer, per batch, summed, rendered. */
 static void test_update(void **state)
 {
@@ -247,6 +262,7 @@ int main(void)
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_prometheus),
 	    cmocka_unit_test(test_update),
+	    cmocka_unit_test(test_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

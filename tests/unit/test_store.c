@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "ilnpdns/dname.h"
 #include "ilnpdns/error.h"
@@ -46,8 +48,8 @@ static void name(const char *s, uint8_t *w)
 	assert_true(ilnpdns_dname_from_str(s, w) > 0);
 }
 
-static void put(struct store_txn *t, const struct store_zone *z, const char *owner,
-		uint16_t type, const char *rdata, uint16_t rdlen)
+static void put(struct store_txn *t, const struct store_zone *z, const char *owner, uint16_t type,
+                const char *rdata, uint16_t rdlen)
 {
 	uint8_t w[256], key[ILNPDNS_DNAME_KEYMAX], buf[512];
 	name(owner, w);
@@ -59,7 +61,7 @@ static void put(struct store_txn *t, const struct store_zone *z, const char *own
 }
 
 static enum store_name_state state_of(struct store_txn *t, const struct store_zone *z,
-				      const char *owner)
+                                      const char *owner)
 {
 	uint8_t w[256], key[ILNPDNS_DNAME_KEYMAX];
 	name(owner, w);
@@ -125,7 +127,7 @@ static void test_name_state(void **state)
 }
 
 static int node_of(struct store_txn *t, const struct store_zone *z, const char *owner,
-		   struct store_node *n)
+                   struct store_node *n)
 {
 	uint8_t w[256], key[ILNPDNS_DNAME_KEYMAX];
 	name(owner, w);
@@ -199,7 +201,7 @@ static void test_node(void **state)
 		assert_int_equal(store_node_rrset(t, &z, key, kl, &n, (uint16_t)(ty * 3), &rs), 0);
 		assert_int_equal(rs.type, ty * 3);
 		assert_int_equal(store_node_rrset(t, &z, key, kl, &n, (uint16_t)(ty * 3 + 1), &rs),
-				 ILNPDNS_ENOENT);
+		                 ILNPDNS_ENOENT);
 	}
 	store_txn_abort(t);
 }
@@ -244,7 +246,7 @@ static void test_rrsets(void **state)
 }
 
 struct walk {
-	char names[16][64];
+	char names[32][64];
 	int n;
 	const uint8_t *apex;
 };
@@ -253,6 +255,7 @@ static int walk_rrset(const uint8_t *key, size_t kl, const struct store_rrset *r
 {
 	struct walk *w = arg;
 	uint8_t n[256];
+	assert_true(w->n < (int)(sizeof(w->names) / sizeof(w->names[0])));
 	assert_true(ilnpdns_dname_from_key(key, kl, w->apex, n) > 0);
 	ilnpdns_dname_to_str(n, w->names[w->n], 64);
 	w->n++;
@@ -345,8 +348,8 @@ static void test_map_full(void **state)
 	buf[1] = 4000 & 0xff;
 	int rc = 0;
 	for (int i = 0; i < 1000 && rc == 0; i++) {
-		uint8_t key[8] = {'h', (uint8_t)('a' + i / 26 / 26 % 26), (uint8_t)('a' + i / 26 % 26),
-				  (uint8_t)('a' + i % 26), 0};
+		uint8_t key[8] = {'h', (uint8_t)('a' + i / 26 / 26 % 26),
+		                  (uint8_t)('a' + i / 26 % 26), (uint8_t)('a' + i % 26), 0};
 		rc = store_rrset_put(t, &z, key, 5, 16, 0, 1, buf, sizeof(buf));
 	}
 	assert_int_equal(rc, ILNPDNS_EMAPFULL);
@@ -380,11 +383,12 @@ static void test_journal(void **state)
 	assert_int_equal(store_zone_get(t, apex, &z), 0);
 	assert_int_equal(store_zone_reset(t, apex2, 0, &other), 0);
 	for (uint32_t i = 0; i < 5; i++) {
-		assert_int_equal(store_journal_append(t, &z, 100 + i, 101 + i, 1, 1,
-						      (const uint8_t *)"abc", 3), 0);
+		assert_int_equal(
+		    store_journal_append(t, &z, 100 + i, 101 + i, 1, 1, (const uint8_t *)"abc", 3),
+		    0);
 		/* the other zone's entries must not disturb z's sequence */
-		assert_int_equal(store_journal_append(t, &other, i, i + 1, 0, 0,
-						      (const uint8_t *)"abc", 3), 0);
+		assert_int_equal(
+		    store_journal_append(t, &other, i, i + 1, 0, 0, (const uint8_t *)"abc", 3), 0);
 	}
 	/* a nested transaction that aborts leaves nothing behind */
 	assert_int_equal(store_txn_begin_nested(t, &child), 0);
@@ -418,18 +422,166 @@ static void test_journal(void **state)
 	assert_int_equal(store_txn_commit(t), 0);
 }
 
+/*
+ * RFC 4034 6.1's example names, shuffled, come back from the zone walk in
+ * its canonical order (and each name's RRsets in type order): the order is
+ * the B-tree's own, not a sort done by the reader.
+ */
+static void test_canonical_walk(void **state)
+{
+	static const char *order[] = {
+	    "example.",         "a.example.",      "yljkjljk.a.example.",
+	    "Z.a.example.",     "zABC.a.EXAMPLE.", "z.example.",
+	    "\\001.z.example.", "*.z.example.",    "\\200.z.example.",
+	};
+	static const unsigned shuffle[] = {5, 8, 0, 3, 7, 1, 6, 4, 2};
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t apex[256];
+	name("example.", apex);
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_zone_reset(t, apex, 0, &z), 0);
+	for (size_t i = 0; i < sizeof(shuffle) / sizeof(shuffle[0]); i++) {
+		put(t, &z, order[shuffle[i]], 16, "\1x", 2);
+		put(t, &z, order[shuffle[i]], 1, "\1\2\3\4", 4);
+	}
+	assert_int_equal(store_txn_commit(t), 0);
+
+	assert_int_equal(store_txn_begin(f->st, false, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	struct walk w = {.apex = z.apex};
+	assert_int_equal(store_zone_foreach_rrset(t, &z, walk_rrset, &w), 0);
+	store_txn_abort(t);
+	assert_int_equal(w.n, 2 * (int)(sizeof(order) / sizeof(order[0])));
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		uint8_t want[256], got[256];
+		name(order[i], want);
+		for (int k = 0; k < 2; k++) {
+			name(w.names[2 * i + (size_t)k], got);
+			if (!ilnpdns_dname_equal(want, got))
+				fail_msg("position %zu: got %s, want %s", 2 * i + (size_t)k,
+				         w.names[2 * i + (size_t)k], order[i]);
+		}
+	}
+}
+
+/* Read one value of a sub-database with plain LMDB calls. */
+static MDB_val raw_get(MDB_txn *txn, const char *db, const void *key, size_t keylen)
+{
+	MDB_dbi dbi;
+	MDB_val k = {keylen, (void *)key}, d = {0, NULL};
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	if (mdb_get(txn, dbi, &k, &d) != 0)
+		fail_msg("%s: key of %zu octets not found", db, keylen);
+	return d;
+}
+
+static size_t raw_count(MDB_txn *txn, const char *db)
+{
+	MDB_dbi dbi;
+	MDB_stat ms;
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	assert_int_equal(mdb_stat(txn, dbi, &ms), 0);
+	return ms.ms_entries;
+}
+
+#define RAW_EQ(val, lit)                                                                           \
+	do {                                                                                       \
+		assert_int_equal((val).mv_size, sizeof(lit) - 1);                                  \
+		assert_memory_equal((val).mv_data, lit, sizeof(lit) - 1);                          \
+	} while (0)
+
+/*
+ * The octets on disk, read with liblmdb alone, are what the schema comment of
+ * store.h and the README's "Storage schema" say, so the documentation cannot
+ * drift from the code unnoticed.
+ */
+static void test_schema_on_disk(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t apex[256];
+	uint64_t t0 = (uint64_t)time(NULL);
+	load_example(f->st);
+	name("example.ilnp.", apex);
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	assert_int_equal(store_journal_append(t, &z, 42, 43, 1, 2, (const uint8_t *)"rrs", 3), 0);
+	assert_int_equal(store_txn_commit(t), 0);
+	uint64_t t1 = (uint64_t)time(NULL);
+	/* LMDB forbids opening one environment twice in a process. */
+	store_close(f->st);
+	f->st = NULL;
+
+	MDB_env *env;
+	MDB_txn *txn;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, MDB_RDONLY, 0), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+
+	/* One string piece per schema field, so the layout reads off the page. */
+	/* clang-format off */
+	/* meta: ASCII names, big-endian u32 values. */
+	RAW_EQ(raw_get(txn, "meta", "schema-version", 14), "\0\0\0\1");
+	RAW_EQ(raw_get(txn, "meta", "next-zone-id", 12), "\0\0\0\2");
+
+	/* zones: the apex's lookup key (labels from the root, each ended by
+	 * 0x00) -> id | serial | ilnp_ttl | flags | imported u64 | apex. */
+	assert_int_equal(raw_count(txn, "zones"), 1);
+	MDB_val d = raw_get(txn, "zones", "ilnp\0example\0", 13);
+	assert_int_equal(d.mv_size, 24 + 14);
+	const uint8_t *p = d.mv_data;
+	assert_memory_equal(p, "\0\0\0\1" "\0\0\0\x2a" "\0\0\0\0" "\0\0\0\0", 16);
+	uint64_t imported = 0;
+	for (int i = 0; i < 8; i++)
+		imported = imported << 8 | p[16 + i];
+	assert_true(imported >= t0 && imported <= t1);
+	assert_memory_equal(p + 24, "\7example\4ilnp\0", 14);
+
+	/* rrsets: id | owner key relative to the apex | 0x00 | type ->
+	 * ttl | count | reserved | (rdlen | rdata) x count. */
+	assert_int_equal(raw_count(txn, "rrsets"), 4);
+	RAW_EQ(raw_get(txn, "rrsets", "\0\0\0\1" "\0" "\0\6", 7),
+	       "\0\0\0\0" "\0\1" "\0\0" "\0\11soa-rdata");
+	RAW_EQ(raw_get(txn, "rrsets", "\0\0\0\1" "b\0a\0" "\0" "\0\1", 11),
+	       "\0\0\0\0" "\0\1" "\0\0" "\0\4\1\2\3\4");
+	RAW_EQ(raw_get(txn, "rrsets", "\0\0\0\1" "host1\0" "\0" "\0\x68", 13),
+	       "\0\0\0\0" "\0\1" "\0\0" "\0\12" "\0\12\0\x14\x4f\xff\xff\x20\xee\x64");
+	RAW_EQ(raw_get(txn, "rrsets", "\0\0\0\1" "host1\0" "\0" "\0\x6a", 13),
+	       "\0\0\0\0" "\0\1" "\0\0" "\0\12" "\0\12\x20\1\x0d\xb8\x11\x40\x10\0");
+
+	/* journal: id | sequence u64 -> old | new | time u64 | removed |
+	 * added | RRs. */
+	assert_int_equal(raw_count(txn, "journal"), 1);
+	d = raw_get(txn, "journal", "\0\0\0\1" "\0\0\0\0\0\0\0\1", 12);
+	assert_int_equal(d.mv_size, 24 + 3);
+	p = d.mv_data;
+	assert_memory_equal(p, "\0\0\0\x2a" "\0\0\0\x2b", 8);
+	assert_memory_equal(p + 16, "\0\0\0\1" "\0\0\0\2" "rrs", 11);
+
+	/* clang-format on */
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	assert_int_equal(store_open(&f->st, f->dir, 64 << 20, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_zone_find, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_name_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rrsets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_node, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reimport_and_walk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_leaves_zone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reader_renew_sees_commit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
-		cmocka_unit_test(test_map_full),
+	    cmocka_unit_test_setup_teardown(test_zone_find, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_name_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rrsets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_node, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reimport_and_walk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abort_leaves_zone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reader_renew_sees_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
+	    cmocka_unit_test(test_map_full),
+	    cmocka_unit_test_setup_teardown(test_canonical_walk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_on_disk, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

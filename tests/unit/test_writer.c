@@ -430,6 +430,105 @@ static void test_group_commit(void **state)
 		writer_req_free(r[i]);
 }
 
+/* Journal entries of the zone, as (old, new) serial pairs. */
+struct chain {
+	uint32_t pairs[16][2];
+	size_t n;
+};
+
+static int chain_add(const struct store_journal_entry *e, void *arg)
+{
+	struct chain *c = arg;
+	if (c->n < 16) {
+		c->pairs[c->n][0] = e->old_serial;
+		c->pairs[c->n][1] = e->new_serial;
+	}
+	c->n++;
+	return 0;
+}
+
+static void journal_chain(struct fixture *f, struct chain *c)
+{
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t apex[ILNPDNS_DNAME_MAXLEN];
+	wname("@", apex);
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(store_txn_begin(f->st, false, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	assert_int_equal(store_journal_foreach(t, &z, 0, chain_add, c), 0);
+	store_txn_abort(t);
+}
+
+/*
+ * One batch, one commit, yet each update is checked in order against the
+ * zone as the updates before it left it (RFC 2136 3.7: as if processed one
+ * after another): an earlier update's change, not yet committed, decides a
+ * later update's prerequisites, and a failed update takes nothing back.
+ */
+static void test_group_commit_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct msg m[6];
+	struct writer_req *r[6];
+	uint8_t rd5[10] = {0, 10, 0x20, 0x01, 0x0d, 0xb8, 0x55, 0x55, 0, 0};
+
+	msg_begin(&m[0], 200); /* host5 absent: add it */
+	msg_rr(&m[0], SEC_PRE, "host5", ILNPDNS_T_ANY, ILNPDNS_C_NONE, 0, NULL, 0);
+	add_l64(&m[0], "host5", 0x5555);
+	msg_begin(&m[1], 201); /* the same, racing: host5 now exists */
+	msg_rr(&m[1], SEC_PRE, "host5", ILNPDNS_T_ANY, ILNPDNS_C_NONE, 0, NULL, 0);
+	add_l64(&m[1], "host5", 0x6666);
+	msg_begin(&m[2], 202); /* value-dependent on m[0]'s RR */
+	msg_rr(&m[2], SEC_PRE, "host5", ILNPDNS_T_L64, ILNPDNS_C_IN, 0, rd5, sizeof(rd5));
+	add_l64(&m[2], "host6", 0x7777);
+	msg_begin(&m[3], 203); /* delete all at host5 */
+	pre_exists(&m[3], "host5", ILNPDNS_T_L64);
+	msg_rr(&m[3], SEC_UPD, "host5", ILNPDNS_T_ANY, ILNPDNS_C_ANY, 0, NULL, 0);
+	msg_begin(&m[4], 204); /* host5 is gone again */
+	msg_rr(&m[4], SEC_PRE, "host5", ILNPDNS_T_ANY, ILNPDNS_C_ANY, 0, NULL, 0);
+	add_l64(&m[4], "host8", 0x8888);
+	msg_begin(&m[5], 205); /* a good RR, then one outside the zone: all or nothing */
+	add_l64(&m[5], "host7", 0x9999);
+	add_l64(&m[5], "x.other.test.", 0x9999);
+	for (int i = 0; i < 6; i++) {
+		tsig_sign(f, &m[i], &f->key);
+		r[i] = req_from(&m[i], "192.0.2.10");
+	}
+	assert_int_equal(batch(f, r, 6), 0);
+
+	assert_int_equal(r[0]->rcode, ILNPDNS_RCODE_NOERROR);
+	assert_int_equal(r[1]->rcode, ILNPDNS_RCODE_YXDOMAIN);
+	assert_int_equal(r[2]->rcode, ILNPDNS_RCODE_NOERROR);
+	assert_int_equal(r[3]->rcode, ILNPDNS_RCODE_NOERROR);
+	assert_int_equal(r[4]->rcode, ILNPDNS_RCODE_NXDOMAIN);
+	assert_int_equal(r[5]->rcode, ILNPDNS_RCODE_NOTZONE);
+	assert_int_equal(rr_count(f, "host5", ILNPDNS_T_L64), 0);
+	assert_int_equal(rr_count(f, "host6", ILNPDNS_T_L64), 1);
+	assert_int_equal(rr_count(f, "host7", ILNPDNS_T_L64), 0);
+	assert_int_equal(rr_count(f, "host8", ILNPDNS_T_L64), 0);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(check_answer(r[i], (uint16_t)(200 + i), 1), r[i]->rcode);
+
+	/* Three changes: three serial steps and three chained journal entries,
+	 * written in the one transaction the batch committed. */
+	assert_int_equal(serial(f), 103);
+	assert_int_equal(r[0]->new_serial, 101);
+	assert_int_equal(r[2]->new_serial, 102);
+	assert_int_equal(r[3]->new_serial, 103);
+	struct chain c;
+	journal_chain(f, &c);
+	assert_int_equal(c.n, 3);
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(c.pairs[i][0], 100 + i);
+		assert_int_equal(c.pairs[i][1], 101 + i);
+	}
+	assert_int_equal(f->stats.update.batches, 1);
+	assert_int_equal(f->stats.update.batched, 6);
+	for (int i = 0; i < 6; i++)
+		writer_req_free(r[i]);
+}
+
 /* ==== authentication before anything else ==== */
 
 static void test_auth_before_prereqs(void **state)
@@ -929,6 +1028,7 @@ int main(void)
 	ilnpdns_log_init("test_writer", LOG_WARNING, false); /* no line per update */
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit_in_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_auth_before_prereqs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fail_limit, setup, teardown),

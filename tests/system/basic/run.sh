@@ -26,6 +26,34 @@ t0=$(date +%s%N)
 st_start_ilnpdnsd "$conf"
 st_log "ilnpdnsd pid $ILNPDNSD_PID, port $port, ready in $(ms_since "$t0") ms (first import)"
 
+# listeners PROTO ADDR PORT PID: how many sockets PID listens with on ADDR:PORT.
+listeners()
+{
+	local flag=-Hlnup
+	[ "$1" = tcp ] && flag=-Hlntp
+	ss $flag 2>/dev/null | awk -v a="$2:$3" -v p="pid=$4," '$4 == a && index($0, p)' | grep -c .
+}
+
+# check_workers N PORT: N SO_REUSEPORT sockets per transport and address, one per worker.
+check_workers()
+{
+	local n=$1 p=$2 a
+	for a in 127.0.0.1 '[::1]'; do
+		[ "$a" = 127.0.0.1 ] || st_have_ipv6 || continue
+		st_eq "workers: $n: $n UDP sockets on $a:$p" "$n" \
+			"$(listeners udp "$a" "$p" "$ILNPDNSD_PID")"
+		st_eq "workers: $n: $n TCP sockets on $a:$p" "$n" \
+			"$(listeners tcp "$a" "$p" "$ILNPDNSD_PID")"
+	done
+	local tasks
+	tasks=$(ls "/proc/$ILNPDNSD_PID/task" | grep -c .)
+	if [ "$tasks" -gt "$n" ]; then
+		st_pass "workers: $n: $tasks threads (workers, main loop, writer)"
+	else
+		st_fail "workers: $n: only $tasks threads"
+	fi
+}
+
 # ask TOOL NAME TYPE [tool options...]: one query to 127.0.0.1, RD clear.
 ask()
 {
@@ -100,6 +128,9 @@ check_negative()
 	soa=$(rrs "$out" AUTHORITY | awk '$4 == "SOA" { print $1, $2 }')
 	st_eq "$desc: SOA with negative TTL" "example.ilnp. 300" "$soa"
 }
+
+# --- server.workers: threads with SO_REUSEPORT sockets each --------------
+check_workers 2 "$port"
 
 # --- the same core rules through each of the three tools -----------------
 for tool in dig kdig drill; do
@@ -291,4 +322,75 @@ else
 	wait "$ILNPDNSD_PID" 2>/dev/null
 	st_forget "$ILNPDNSD_PID"
 fi
+
+# --- the ILNP TTL: server.ilnp-ttl, a zone's override, keep ----------------
+# The same effective TTL in answers, additional data, zone dumps and AXFR
+# (issue 2), whatever the TTL in the file; other types keep theirs.
+port=$(st_free_port "$port")
+conf="$ST_DIR/ttl.conf"
+write_ttl_zone()
+{
+	cat >"$ST_DIR/zones/$1.zone" <<EOF
+\$ORIGIN $1.
+\$TTL 120
+@	SOA	ns hostmaster 1 7200 3600 1209600 60
+	NS	ns
+ns	A	192.0.2.1
+h	NID	10 0014:4fff:ff20:ee64
+h	300 L64	10 2001:0db8:1140:1000
+h	300 L32	10 10.1.2.0
+h	300 LP	10 net
+h	A	192.0.2.2
+net	300 L64	10 2001:0db8:2140:2000
+EOF
+}
+for z in inherit.test seven.test keep.test; do write_ttl_zone $z; done
+listen="\"127.0.0.1@$port\""
+st_have_ipv6 && listen="$listen, \"::1@$port\""
+cat >"$conf" <<EOF
+server:
+  listen: [ $listen ]
+  database: $ST_DIR/db-ttl
+  workers: 3
+  ilnp-ttl: 30
+  control: $ST_DIR/ctl.sock
+zone:
+  - domain: inherit.test.
+    file: $ST_DIR/zones/inherit.test.zone
+    allow-transfer: [ 127.0.0.1 ]
+  - domain: seven.test.
+    file: $ST_DIR/zones/seven.test.zone
+    ilnp-ttl: 7
+    allow-transfer: [ 127.0.0.1 ]
+  - domain: keep.test.
+    file: $ST_DIR/zones/keep.test.zone
+    ilnp-ttl: keep
+    allow-transfer: [ 127.0.0.1 ]
+EOF
+st_start_ilnpdnsd "$conf"
+check_workers 3 "$port"
+
+# ilnp_ttls TEXT: "owner type ttl" of every ILNP RR in dig or dump text, sorted, on one line.
+ilnp_ttls()
+{
+	printf '%s\n' "$1" | awk '$4 ~ /^(NID|L32|L64|LP)$/ { print tolower($1), $4, $2 }' |
+		sort -u | paste -sd' '
+}
+for zt in inherit.test:30 seven.test:7 keep.test:keep; do
+	z=${zt%%:*} ttl=${zt#*:} t=${zt#*:} nid=${zt#*:}
+	# keep: the file's TTLs, 120 ($TTL) for the NID and 300 for the rest.
+	[ "$ttl" = keep ] && t=300 nid=120
+	want="h.$z. L32 $t h.$z. L64 $t h.$z. LP $t h.$z. NID $nid net.$z. L64 $t"
+	out=$(ask dig "h.$z." NID)
+	st_eq "ilnp-ttl $ttl ($z): NID answer and RFC 6742 additional data" "$want" \
+		"$(ilnp_ttls "$(rrs "$out" ANSWER; rrs "$out" ADDITIONAL)")"
+	out=$(ask dig "h.$z." A)
+	st_eq "ilnp-ttl $ttl ($z): A keeps its TTL" "h.$z. 120" \
+		"$(rrs "$out" ANSWER | awk '{ print $1, $2 }')"
+	st_eq "ilnp-ttl $ttl ($z): zone-dump" "$want" "$(ilnp_ttls "$(ctl zone-dump "$z." 2>&1)")"
+	out=$(timeout 10 dig +time=3 +tries=1 -p "$port" @127.0.0.1 "$z." AXFR 2>&1)
+	st_eq "ilnp-ttl $ttl ($z): AXFR" "$want" \
+		"$(ilnp_ttls "$(printf '%s\n' "$out" | grep -v '^;' | tr -s ' \t' ' ')")"
+done
 st_done
+

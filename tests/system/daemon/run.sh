@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # run.sh -- ilnpdnsd transports and life cycle: UDP/TCP on v4/v6, pipelining, half-close, idle
-# timeout, connection limits, reply source address, -n, SIGHUP reload, restart, SIGTERM, detach.
+# timeout, connection limits, reply source address, -n, SIGHUP reload, restart, SIGTERM, detach,
+# and the built-in defaults (no -c) with -v, in a network namespace of their own.
 . "$(dirname "$0")/../lib.sh"
 
 st_need dig kdig python3
@@ -261,5 +262,92 @@ sed "s#database: .*#database: $ZONE/db#" "$CONF" >"$ST_DIR/nodb.conf"
 st_eq "detached start: the parent exits 1 when the server cannot start" 1 $?
 dpid=$(sed -n 's/^ilnpdnsd\[\([0-9]*\)\]: notice: ilnpdnsd ready$/\1/p' "$ST_DIR/nodb.log")
 [ -n "$dpid" ] && ST_PIDS="$ST_PIDS $dpid" # started after all: the EXIT trap stops it
+
+# ---- no -c: the built-in defaults of the quick start --------------------
+
+# They name zones/... and var/... relative to the current directory: a copy of zones/ in a
+# directory of the test's own. Port 5300 of the defaults lives in a network namespace of the
+# test's own, so that nothing else on the machine can hold it or see it.
+DEF="$ST_DIR/quick"
+mkdir -p "$DEF/zones" "$ST_DIR/empty"
+# The zone, the hosts file it includes ($INCLUDE) and the key file.
+cp "$top_srcdir/zones/example.ilnp.zone" "$top_srcdir/zones/example.ilnp.hosts" \
+	"$top_srcdir/zones/example.ilnp.keys" "$DEF/zones/"
+chmod 600 "$DEF/zones/example.ilnp.keys"
+out=$(cd "$DEF" && "$ST_ILNPDNSD" -n 2>&1)
+st_eq "-n without -c checks the built-in defaults (exit)" 0 $?
+st_grep "-n without -c says so" "configuration OK" "$out"
+out=$(cd "$ST_DIR/empty" && "$ST_ILNPDNSD" -n 2>&1)
+st_eq "-n without -c and without the example key file: exit 1" 1 $?
+st_grep "and the message names the defaults and the file" \
+	"built-in defaults: key-file: zones/example\\.ilnp\\.keys: " "$out"
+
+NS="ilnpd$$"
+ns_made=
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "$NS" 2>"$ST_DIR/netns.err"; then
+	ns_made=1
+	# The namespace goes after the daemons that the EXIT trap stops.
+	trap 'rc=$?; for p in $ST_PIDS; do st_stop_pid "$p"; done; ST_PIDS=
+		ip netns del "$NS" 2>/dev/null; (exit $rc); st_cleanup' EXIT
+	ip netns exec "$NS" ip link set lo up
+else
+	st_fail "the built-in defaults need a network namespace (root, iproute2): $(cat \
+		"$ST_DIR/netns.err" 2>/dev/null)"
+fi
+# in_ns CMD...: run CMD in the namespace.
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# quick_start LOG [OPTION...]: ilnpdnsd -f [OPTION...] with no -c, in $DEF and the namespace
+# (ip netns exec execs, so the pid is the daemon's). Sets QPID.
+quick_start()
+{
+	local log=$1
+	shift
+	cd "$DEF" || return 1
+	st_spawn "$log" ip netns exec "$NS" "$ST_ILNPDNSD" -f "$@"
+	cd - >/dev/null || return 1
+	QPID=$ST_PID
+	st_wait_log "$QPID" "$log" "ilnpdnsd ready" 20
+}
+
+if [ -n "$ns_made" ]; then
+	QLOG="$ST_DIR/quick.log"
+	quick_start "$QLOG"
+	st_eq "no -c: the daemon starts on the built-in defaults" 0 $?
+	out=$(in_ns dig +norec +tries=1 +time=3 -p 5300 @127.0.0.1 host1.example.ilnp. L64 2>&1)
+	st_grep "no -c: 127.0.0.1@5300 serves example.ilnp. (AA)" "flags: qr aa" "$out"
+	ws='[[:space:]]+'
+	st_grep "no -c: the L64 answer has TTL 0" \
+		"^host1\\.example\\.ilnp\\.${ws}0${ws}IN${ws}L64${ws}10 2001:db8:1140:1000$" "$out"
+	if in_ns ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then
+		out=$(in_ns dig +norec +tcp +tries=1 +time=3 -p 5300 @::1 mn.example.ilnp. NID 2>&1)
+		st_grep "no -c: ::1@5300 serves over TCP" "status: NOERROR" "$out"
+	fi
+	st_eq "no -c: the database is created under ./var" 1 \
+		"$([ -f "$DEF/var/ilnpdns/data.mdb" ] && echo 1)"
+	st_eq "no -c: the control socket ./var/ilnpdns.sock is mode 0600" "srw-------" \
+		"$(stat -c %A "$DEF/var/ilnpdns.sock" 2>&1)"
+	out=$("$ST_CTL" -s "$DEF/var/ilnpdns.sock" status 2>&1)
+	st_grep "no -c: status names the built-in defaults" "^config: built-in defaults$" "$out"
+	st_grep "no -c: one worker per CPU" "^workers: $(nproc)$" "$out"
+	# The default level is notice: no info or debug lines, and nothing for the queries.
+	st_nogrep "no -c: no info lines at the default level" ': (info|debug): ' "$(cat "$QLOG")"
+	st_nogrep "no -c: the queries logged nothing" 'query' "$(cat "$QLOG")"
+	"$ST_CTL" -s "$DEF/var/ilnpdns.sock" stop >/dev/null
+	st_stop_pid "$QPID"
+	st_eq "no -c: stopped cleanly" 0 $?
+	st_forget "$QPID"
+
+	# -v: one level more (info), still nothing per query.
+	QLOG="$ST_DIR/quick-v.log"
+	quick_start "$QLOG" -v
+	st_eq "-v: the daemon starts" 0 $?
+	in_ns dig +norec +tries=1 +time=3 -p 5300 @127.0.0.1 host1.example.ilnp. L64 >/dev/null 2>&1
+	st_grep "-v: info lines are logged" "info: [0-9]+ workers listening on 2 addresses" \
+		"$(cat "$QLOG")"
+	st_nogrep "-v: still no line per query" 'query' "$(cat "$QLOG")"
+	st_stop_pid "$QPID"
+	st_forget "$QPID"
+fi
 
 st_done

@@ -27,6 +27,22 @@ st_log "nsd: 127.0.0.1@$nsd_port (pid $NSD_PID), ilnpdnsd: 127.0.0.1@$ilnp_port 
 rc=$?
 [ $rc -eq 0 ] || st_log "unexplained differences from NSD (see above)"
 
+# The same queries to ilnpdnsd over IPv6 (NSD still over IPv4): the answers
+# must not depend on the address family.
+if st_have_ipv6; then
+	"$DNSDIFF" -q "$here/queries.txt" -a "$here/allow.txt" \
+		"127.0.0.1@$nsd_port" "::1@$ilnp_port" >"$ST_DIR/ipv6.out" 2>&1
+	v6=$?
+	tail -n 1 "$ST_DIR/ipv6.out" | sed 's/^/IPv6: /'
+	if [ $v6 -ne 0 ]; then
+		grep -v '^note:' "$ST_DIR/ipv6.out" | head -n 40 >&2
+		st_log "IPv6: unexplained differences from NSD (see above)"
+		[ $rc -ne 0 ] || rc=1
+	fi
+else
+	st_log "no ::1 on this host: IPv6 pass not run"
+fi
+
 # Self-check: with an empty allow-list the known differences (ILNP TTL
 # policy, RFC 6742 additional data) must be reported, or dnsdiff compares
 # nothing.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# run.sh -- SIG(0) signed updates (RFC 2931, RFC 3007) against ilnpdnsd: Ed25519, ECDSA P-256, RSA/SHA-256, time window, missing KEY, policy, failure limit.
+# run.sh -- SIG(0) signed updates (RFC 2931, RFC 3007) against ilnpdnsd: Ed25519, ECDSA P-256, RSA/SHA-256, time window, missing KEY, policy, candidate cap, failure limit.
 #
 # Keys are made here with dnssec-keygen -T KEY; their KEY records go into the
 # zone file before the first start (and one later by update). nsupdate -k
@@ -36,6 +36,46 @@ done
 nokey=$(keygen nokey.example.ilnp. ED25519)
 rogue=$(keygen host1.example.ilnp. ED25519)
 late=$(keygen late.example.ilnp. ECDSAP256SHA256)
+# The candidate cap (sig0.h, README): signers whose KEY RRset holds decoys
+# placed before the real KEY, in file order and in canonical order (each
+# decoy is the real RDATA with one octet lowered). capN-tag: N decoys with
+# the real key's tag (two octets moved, the tag sum kept), so each costs a
+# verification; capN-any: N decoys with other tags, each only looked at.
+# decoys FILE N SAMETAG: print N decoy KEY lines for the key in FILE.
+decoys()
+{
+	python3 - "$1" "$2" "$3" <<'PY'
+import base64, sys
+def tag(rd):  # RFC 4034 Appendix B
+	ac = sum(b << 8 if i % 2 == 0 else b for i, b in enumerate(rd))
+	return (ac + (ac >> 16)) & 0xFFFF
+f = [l for l in open(sys.argv[1]) if not l.startswith(";")][0].split()
+k = f.index("KEY")
+head, key = f[:k + 4], base64.b64decode("".join(f[k + 4:]))
+n, same = int(sys.argv[2]), sys.argv[3] == "1"
+rd = bytes([int(f[k + 1]) >> 8, int(f[k + 1]) & 255, int(f[k + 2]), int(f[k + 3])]) + key
+out, p = 0, 40  # well inside the RSA modulus
+while out < n:
+	b = bytearray(rd)
+	if b[p] > 0 and (not same or b[p + 2] < 255):
+		b[p] -= 1
+		if same:
+			b[p + 2] += 1
+		if (tag(b) == tag(rd)) != same:
+			sys.exit("decoy key tag is wrong")
+		print(" ".join(head), base64.b64encode(bytes(b[4:])).decode())
+		out += 1
+	p += 4 if same else 2
+PY
+}
+declare -A CAP
+for c in cap1-tag cap2-tag cap15-any cap16-any; do
+	CAP[$c]=$(keygen "$c.example.ilnp." RSASHA256)
+	n=${c#cap}
+	decoys "${CAP[$c]}.key" "${n%-*}" "$([ "${c#*-}" = tag ] && echo 1 || echo 0)" >>"$zone" ||
+		st_fatal "cannot make decoy KEYs for $c"
+	grep -v '^;' "${CAP[$c]}.key" >>"$zone"
+done
 named-checkzone -q example.ilnp. "$zone" || st_fatal "zone with KEY records does not load"
 
 PORT=$(st_free_port)
@@ -45,7 +85,9 @@ mkconf()
 	upd_ilnp_conf "$conf" "$PORT" "$ST_DIR/db" "$zone" \
 		"grant host1.example.ilnp. self NID L64 L32 LP" \
 		"grant nokey.example.ilnp. subdomain example.ilnp. ANY" \
-		"grant late.example.ilnp. self TXT"
+		"grant late.example.ilnp. self TXT" \
+		"grant cap1-tag.example.ilnp. self TXT" "grant cap2-tag.example.ilnp. self TXT" \
+		"grant cap15-any.example.ilnp. self TXT" "grant cap16-any.example.ilnp. self TXT"
 }
 mkconf
 st_start_ilnpdnsd "$conf"
@@ -148,6 +190,19 @@ nsup "late after its KEY was deleted" REFUSED "$late" <<'EOF'
 update add late.example.ilnp. 300 TXT "too late"
 EOF
 z late.example.ilnp. TXT '"late"' "late: the refused TXT is not there"
+
+# Candidate cap: the real KEY behind one decoy of its tag is verified, behind
+# two it is never tried (at most ILNPDNS_SIG0_MAX_VERIFY = 2 verifications);
+# behind 15 other KEYs it is found, behind 16 it is never looked at
+# (ILNPDNS_SIG0_MAX_KEYS = 16).
+for c in cap1-tag:NOERROR cap2-tag:REFUSED cap15-any:NOERROR cap16-any:REFUSED; do
+	nsup "candidate cap: ${c%:*}" "${c#*:}" "${CAP[${c%:*}]}" <<EOF
+update add ${c%:*}.example.ilnp. 300 TXT "signed"
+EOF
+	want='"signed"'
+	[ "${c#*:}" = NOERROR ] || want=
+	z "${c%:*}.example.ilnp." TXT "$want" "candidate cap: ${c%:*}: TXT ${want:-absent}"
+done
 
 # Per-source failure limit (writer.h): after update-fail-limit failed
 # checks within a minute, even a good signature is refused without being

@@ -6,6 +6,8 @@
 # the same update policy (common.sh: BIND's rules say name/subdomain where
 # ours say self/selfsub with a NAME). Every update of update/cases.sh goes
 # to both; the RCODEs, the serial steps and every zone check must agree.
+# Then the RFC 2136 part (update/rfc2136.sh) goes through knsupdate to two
+# fresh servers, compared the same way.
 # A difference is accepted only when allow.txt lists it, with the RFC rule
 # that settles it; an entry that no longer matches a difference fails too,
 # so the list stays true.
@@ -144,6 +146,30 @@ status_of()
 zx() { same "$3" "$(status_of "$PORT" "$1")" "$(status_of "$BPORT" "$1")"; }
 
 . "$top_srcdir/tests/system/update/cases.sh"
+
+# The RFC 2136 cases once more through knsupdate, on two fresh servers
+# (named's journal and our database both start from the zone file again).
+st_stop_ilnpdnsd || st_fail "ilnpdnsd ignored TERM before the knsupdate pass"
+st_stop_pid "$NAMED_PID" || st_fail "named ignored TERM before the knsupdate pass"
+st_forget "$NAMED_PID"
+rm -rf "$ST_DIR/named"
+mv "$ST_DIR/named.log" "$ST_DIR/named-nsupdate.log"
+PORT=$(st_free_port)
+BPORT=$(st_free_port "$PORT")
+upd_ilnp_conf "$ST_DIR/ilnpdnsd-k.yaml" "$PORT" "$ST_DIR/db-k" "$zone"
+st_start_ilnpdnsd "$ST_DIR/ilnpdnsd-k.yaml"
+upd_start_named "$BPORT" "$zone"
+st_log "knsupdate pass: ilnpdnsd on $PORT (pid $ILNPDNSD_PID), named on $BPORT (pid $NAMED_PID)"
+UPD_SERIAL=$(upd_serial "$PORT")
+B_SERIAL=$(upd_serial "$BPORT")
+if [ -z "$UPD_SERIAL" ] || [ -z "$B_SERIAL" ]; then
+	st_fatal "no SOA from one of the fresh servers"
+fi
+st_eq "knsupdate pass: both servers start from the same serial" "$UPD_SERIAL" "$B_SERIAL"
+UPD_PREV_SERIAL=$UPD_SERIAL
+B_PREV=$B_SERIAL
+u() { k "$@"; }
+. "$top_srcdir/tests/system/update/rfc2136.sh"
 
 # Every allow.txt entry must still describe a real difference.
 while IFS= read -r line; do

@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # dnsprobe.py -- DNS query, framing and socket helpers shared by the system tests' Python probes.
-"""Imported by abuse/loris.py, abuse/slow.py and daemon/probe.py (from their
-parent directory, so a test runs them as python3 PATH/script.py)."""
+"""Imported by abuse/loris.py, abuse/slow.py, daemon/probe.py, control/traffic.py,
+update-load/load.py and tsig-errors/probe.py (from their parent directory, so a
+test runs them as python3 PATH/script.py); message building is in dnswire.py."""
 import select
 import socket
 import struct
 import time
+
+from dnswire import query  # noqa: F401 -- re-exported: the probes take query from here
 
 _FAILS = 0
 
@@ -20,12 +23,6 @@ def check(ok, what):
 
 def failures():
     return _FAILS
-
-
-def query(qid, name, qtype):
-    """A query for name/qtype (class IN), RD clear, in wire form."""
-    wire = b"".join(bytes([len(label)]) + label.encode() for label in name.rstrip(".").split("."))
-    return struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + wire + b"\0" + struct.pack("!HH", qtype, 1)
 
 
 def framed(msg):

@@ -59,25 +59,30 @@ st_need_built()
 	done
 }
 
-# Stop one process we started: TERM, up to 5 s, then KILL (and return 1).
-st_stop_pid()
+# st_reap PID [TENTHS]: wait TENTHS/10 s (default 5 s) for PID to end, else KILL; reap; 1 if KILLed.
+st_reap()
 {
-	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+	local pid=$1 n=${2:-50} i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt "$n" ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		st_log "pid $pid ignored TERM for 5 s, sending KILL"
+		st_log "pid $pid still running after $((n / 10)).$((n % 10)) s, sending KILL"
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		return 1
 	fi
 	wait "$pid" 2>/dev/null
 	return 0
+}
+
+# Stop one process we started: TERM, up to 5 s, then KILL (and return 1).
+st_stop_pid()
+{
+	kill -0 "$1" 2>/dev/null || return 0
+	kill -TERM "$1" 2>/dev/null
+	st_reap "$1" 50
 }
 
 st_cleanup()
@@ -319,6 +324,27 @@ EOF
 }
 
 # --- checks -------------------------------------------------------------
+
+# st_check_journal DBDIR WHAT COUNT FIRST LAST [one]: the journal (mdb_dump) holds COUNT
+# entries whose serials chain from FIRST to LAST, each starting where the last ended (and
+# with "one", each moving the serial by one). Journal values start with old serial u32 |
+# new serial u32 (server/store.h); the hex dump of each value begins with them.
+st_check_journal()
+{
+	local chain
+	chain=$(mdb_dump -s journal "$1" 2>/dev/null | awk '
+		/^HEADER=END/ { body = 1; next }
+		body && /^ / { n++; if (n % 2 == 0) print substr($1, 1, 8), substr($1, 9, 8) }' |
+		while read -r a b; do echo "$((16#$a)) $((16#$b))"; done)
+	st_eq "${2}journal: $3 entries" "$3" "$(printf '%s\n' "$chain" | grep -c .)"
+	st_eq "${2}journal: the first entry starts at serial $4" "$4" \
+		"$(printf '%s\n' "$chain" | head -n 1 | awk '{ print $1 }')"
+	st_eq "${2}journal: the last entry ends at serial $5" "$5" \
+		"$(printf '%s\n' "$chain" | tail -n 1 | awk '{ print $2 }')"
+	st_eq "${2}journal: every entry starts where the previous ended${6:+, one serial step each}" \
+		"" "$(printf '%s\n' "$chain" | awk -v one="${6:-}" 'NR > 1 && $1 != prev { print NR": "$0 }
+			one != "" && $2 != $1 + 1 { print NR": "$0 } { prev = $2 }' | head -n 3)"
+}
 
 st_pass()
 {

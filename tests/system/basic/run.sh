@@ -310,18 +310,12 @@ st_grep "ilnpdns-ctl stats prints JSON" '^[[:space:]]*\{' "$out"
 
 # ilnpdns-ctl stop ends the daemon within a bounded time.
 ctl stop >/dev/null 2>&1
-i=0
-while kill -0 "$ILNPDNSD_PID" 2>/dev/null && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 "$ILNPDNSD_PID" 2>/dev/null; then
-	st_fail "ilnpdns-ctl stop: daemon still running after 5 s"
-else
+if st_reap "$ILNPDNSD_PID" 50; then
 	st_pass "ilnpdns-ctl stop"
-	wait "$ILNPDNSD_PID" 2>/dev/null
-	st_forget "$ILNPDNSD_PID"
+else
+	st_fail "ilnpdns-ctl stop: daemon still running after 5 s"
 fi
+st_forget "$ILNPDNSD_PID"
 
 # --- the ILNP TTL: server.ilnp-ttl, a zone's override, keep ----------------
 # The same effective TTL in answers, additional data, zone dumps and AXFR

@@ -121,14 +121,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	wait "$ILNPDNSD_PID" 2>/dev/null
 	st_forget "$ILNPDNSD_PID"
 	for p in $clients $poller; do
-		# Clients notice the closed connection at once; bounded anyway.
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		st_reap "$p" 100  # clients notice the closed connection at once; bounded anyway
 	done
 	cat "$ST_DIR"/client.$round.* | awk '$2 == "NOERROR" { print $1 }' | sort -u \
 		>"$ST_DIR/acked.$round"
@@ -199,18 +192,6 @@ st_eq "acknowledged updates lost over all rounds" 0 "$lost"
 
 final=$(upd_serial "$PORT")
 st_stop_ilnpdnsd || st_fail "ilnpdnsd ignored TERM at the end"
-# The journal: values start with old serial u32 | new serial u32 (store.h).
-chain=$(mdb_dump -s journal "$ST_DIR/db" 2>/dev/null | awk '
-	/^HEADER=END/ { body = 1; next }
-	body && /^ / { n++; if (n % 2 == 0) print substr($1, 1, 8), substr($1, 9, 8) }' |
-	while read -r a b; do echo "$((16#$a)) $((16#$b))"; done)
-st_eq "journal: one entry per serial step" "$((final - FIRST_SERIAL))" \
-	"$(printf '%s\n' "$chain" | grep -c .)"
-st_eq "journal: first entry starts at the first serial" "$FIRST_SERIAL" \
-	"$(printf '%s\n' "$chain" | head -n 1 | awk '{ print $1 }')"
-st_eq "journal: last entry ends at the final serial" "$final" \
-	"$(printf '%s\n' "$chain" | tail -n 1 | awk '{ print $2 }')"
-st_eq "journal: each entry moves the serial by one from where the last ended" "" \
-	"$(printf '%s\n' "$chain" | awk 'NR > 1 && $1 != prev { print NR": "$0 }
-		$2 != $1 + 1 { print NR": "$0 } { prev = $2 }' | head -n 3)"
+# The journal: one entry per serial step, from the first serial to the final one.
+st_check_journal "$ST_DIR/db" "" "$((final - FIRST_SERIAL))" "$FIRST_SERIAL" "$final" one
 st_done

@@ -18,45 +18,19 @@ import struct
 import sys
 import time
 
-T_L64 = 106  # RFC 6742 section 2.3
-
-
-def wire_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        out += bytes([len(label)]) + label.encode()
-    return out + b"\0"
-
-
-def skip_name(msg, off):
-    while True:
-        n = msg[off]
-        if n == 0:
-            return off + 1
-        if n & 0xC0 == 0xC0:
-            return off + 2
-        off += 1 + n
+sys.dont_write_bytecode = True  # nothing written beside the sources (distcheck's are read-only)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from dnswire import T_L64, answers, query  # noqa: E402  (L64: RFC 6742 section 2.3)
 
 
 def l64_rdatas(msg, qid):
     """The RDATA of every L64 in the answer section; None for a reply to something else."""
     if len(msg) < 12:
         return None
-    rid, flags, qd, an = struct.unpack("!HHHH", msg[:8])
+    rid, flags = struct.unpack("!HH", msg[:4])
     if rid != qid or not flags & 0x8000:
         return None
-    off = 12
-    for _ in range(qd):
-        off = skip_name(msg, off) + 4
-    found = []
-    for _ in range(an):
-        off = skip_name(msg, off)
-        rtype, _cls, _ttl, rdlen = struct.unpack("!HHIH", msg[off:off + 10])
-        off += 10
-        if rtype == T_L64:
-            found.append(msg[off:off + rdlen])
-        off += rdlen
-    return found
+    return [rd for t, rd in answers(msg) if t == T_L64]
 
 
 def main():
@@ -67,7 +41,6 @@ def main():
     want = struct.pack("!H", int(sys.argv[4])) + b"".join(struct.pack("!H", int(g, 16))
                                                           for g in groups)
     end = time.monotonic() + float(sys.argv[6])
-    question = wire_name(name) + struct.pack("!HH", T_L64, 1)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.9", 0))
     s.connect((addr, port))
@@ -76,7 +49,7 @@ def main():
     ready = False
     while time.monotonic() < end:
         qid = (qid + 1) & 0xFFFF
-        s.send(struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + question)
+        s.send(query(qid, name, T_L64))
         try:
             while True:
                 got = l64_rdatas(s.recv(65535), qid)

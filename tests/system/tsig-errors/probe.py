@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-# probe.py -- RFC 8945 on the wire, checked by a TSIG written here from the RFC alone (Python hmac).
+# probe.py -- RFC 8945 on the wire, checked by a TSIG written from the RFC alone (Python hmac).
 """Usage: probe.py PHASE PORT KEY...
 
 KEY is NAME:ALG:BASE64SECRET (ALG as in the TSIG algorithm name, e.g.
@@ -10,8 +10,8 @@ TXT at limited.example.ilnp.; "sha1-key.", "trunc-key." (configured as
 hmac-sha256-128) and "md5-key." (hmac-md5, allow-md5) may add TXT anywhere in
 the zone.
 
-Signing and verifying here share no code with lib/tsig.c, so a mistake made
-the same way on both sides cannot hide. Every check prints "ok   ..." or
+Signing (../dnswire.py) and verifying (Answer, here) share no code with
+lib/tsig.c, so a mistake made the same way on both sides cannot hide. Every check prints "ok   ..." or
 "FAIL ..."; the exit status is the number of failures (at most 100).
 
 Phases:
@@ -25,8 +25,6 @@ Phases:
   limit  (server with update-fail-limit: 3) three forged signatures, then a
          good one from the same source is REFUSED, unsigned.
 """
-import base64
-import hashlib
 import hmac
 import os
 import socket
@@ -37,120 +35,22 @@ import time
 sys.dont_write_bytecode = True  # nothing written beside the sources (distcheck's are read-only)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from dnsprobe import check, connect, failures, framed, recv_msg  # noqa: E402
+from dnswire import C_ANY, C_IN, C_NONE, RCODES, T_A, T_ANY, T_OPT, T_SIG, T_SOA  # noqa: E402
+from dnswire import T_TSIG, T_TXT, Key, parse, query, read_name, rr, sign  # noqa: E402
+from dnswire import texts, tsig_vars, txt, with_rr, wire  # noqa: E402
+from dnswire import update as _update  # noqa: E402
 
-T_A, T_SOA, T_TXT, T_OPT, T_SIG, T_TSIG, T_ANY = 1, 6, 16, 41, 24, 250, 255
-C_IN, C_NONE, C_ANY = 1, 254, 255
-OP_QUERY, OP_UPDATE = 0, 5
-RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED",
-          6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE", 16: "BADVERS"}
 BADSIG, BADKEY, BADTIME, BADTRUNC = 16, 17, 18, 22
-HASHES = {"hmac-md5.sig-alg.reg.int": hashlib.md5, "hmac-sha1": hashlib.sha1,
-          "hmac-sha224": hashlib.sha224, "hmac-sha256": hashlib.sha256,
-          "hmac-sha384": hashlib.sha384, "hmac-sha512": hashlib.sha512}
 ZONE = "example.ilnp."
 PORT = 0
 
 
-# ---- names and messages ----
-
-def wire(name):
-    """A name in uncompressed wire form, lowercased (the canonical form of RFC 8945 4.3.3)."""
-    labels = [lab for lab in name.lower().rstrip(".").split(".") if lab]
-    return b"".join(bytes([len(lab)]) + lab.encode() for lab in labels) + b"\0"
-
-
-def rr(name, rtype, rclass, ttl, rdata):
-    return wire(name) + struct.pack("!HHIH", rtype, rclass, ttl, len(rdata)) + rdata
-
-
-def txt(text):
-    return bytes([len(text)]) + text.encode()
-
-
-def message(qid, opcode, first, sections=((), (), ()), qdcount=None):
-    """Header, the first section (list of (name, type, class)), then three RR lists."""
-    body = b"".join(wire(n) + struct.pack("!HH", t, c) for n, t, c in first)
-    for sec in sections:
-        body += b"".join(sec)
-    counts = [len(first) if qdcount is None else qdcount] + [len(s) for s in sections]
-    return struct.pack("!HHHHHH", qid, opcode << 11, *counts) + body
-
-
 def update(qid, zone=ZONE, prereqs=(), updates=(), extra=(), zocount=None):
-    return message(qid, OP_UPDATE, [(zone, T_SOA, C_IN)] * (zocount or 1),
-                   (prereqs, updates, extra))
+    return _update(qid, zone, prereqs, updates, extra, zocount)
 
 
 def add_txt(owner, text):
     return rr(owner, T_TXT, C_IN, 300, txt(text))
-
-
-def query(qid, name, qtype):
-    return message(qid, OP_QUERY, [(name, qtype, C_IN)])
-
-
-# ---- TSIG, from RFC 8945 4.2 and 4.3 ----
-
-class Key:
-    def __init__(self, spec):
-        name, alg, secret = spec.split(":", 2)
-        self.name = name if name.endswith(".") else name + "."
-        self.alg = alg.rstrip(".").lower()
-        self.secret = base64.b64decode(secret)
-        self.hash = HASHES[self.alg]
-        self.size = self.hash().digest_size
-
-
-def tsig_vars(key_name, alg, t, fudge, error, other):
-    """The TSIG variables (4.3.3): key name, class ANY, TTL 0, algorithm, times, error, other."""
-    return (wire(key_name) + struct.pack("!HI", C_ANY, 0) + wire(alg) +
-            struct.pack("!HIH", t >> 32, t & 0xFFFFFFFF, fudge) +
-            struct.pack("!HH", error, len(other)) + other)
-
-
-def tsig_rr(key_name, alg, t, fudge, mac, orig_id, error, other):
-    rdata = (wire(alg) + struct.pack("!HIHH", t >> 32, t & 0xFFFFFFFF, fudge, len(mac)) + mac +
-             struct.pack("!HHH", orig_id, error, len(other)) + other)
-    return rr(key_name, T_TSIG, C_ANY, 0, rdata)
-
-
-def with_rr(msg, extra):
-    """msg with one more additional RR at its end."""
-    arcount = struct.unpack("!H", msg[10:12])[0]
-    return msg[:10] + struct.pack("!H", arcount + 1) + msg[12:] + extra
-
-
-def sign(msg, key, offset=0, fudge=300, maclen=None, secret=None, alg=None, key_name=None,
-         error=0, mac=None):
-    """msg with a TSIG appended; returns (signed message, the MAC as sent)."""
-    t = int(time.time()) + offset
-    alg = alg or key.alg
-    key_name = key_name or key.name
-    digest = hmac.new(secret if secret is not None else key.secret,
-                      msg + tsig_vars(key_name, alg, t, fudge, error, b""), key.hash).digest()
-    if mac is None:
-        mac = digest[:maclen if maclen is not None else len(digest)]
-    orig_id = struct.unpack("!H", msg[:2])[0]
-    return with_rr(msg, tsig_rr(key_name, alg, t, fudge, mac, orig_id, error, b"")), mac
-
-
-def read_name(msg, pos):
-    """(name text, position after it), following compression pointers."""
-    labels, end, hops = [], None, 0
-    while True:
-        n = msg[pos]
-        if n & 0xC0 == 0xC0:
-            if end is None:
-                end = pos + 2
-            pos = ((n & 0x3F) << 8) | msg[pos + 1]
-            hops += 1
-            if hops > 64:
-                raise ValueError("pointer loop")
-            continue
-        if n == 0:
-            return ".".join(labels).lower() + ".", end if end is not None else pos + 1
-        labels.append(msg[pos + 1:pos + 1 + n].decode("ascii", "replace"))
-        pos += 1 + n
 
 
 class Answer:
@@ -162,26 +62,19 @@ class Answer:
         self.tsig = None  # dict of the TSIG fields when the last RR is one
         if data is None or len(data) < 12:
             return
-        self.id, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", data[:12])
+        (self.id, flags, _, _, _, ar), rrs, end = parse(data)
         self.rcode = flags & 0xF
         self.qr = bool(flags & 0x8000)
-        pos = 12
-        for _ in range(qd):
-            pos = read_name(data, pos)[1] + 4
-        last = None
-        for i in range(an + ns + ar):
-            start = pos
-            pos = read_name(data, pos)[1]
-            rtype, rclass, ttl, rdlen = struct.unpack("!HHIH", data[pos:pos + 10])
-            if rtype == T_OPT and i >= an + ns:
-                self.rcode |= (ttl >> 24) << 4  # extended RCODE (RFC 6891 6.1.3)
-            last = (start, rtype, pos + 10, rdlen)
-            pos += 10 + rdlen
-        if last is None or last[1] != T_TSIG or pos != len(data):
+        for r in rrs:
+            if r.rtype == T_OPT and r.section == 3:
+                self.rcode |= (r.ttl >> 24) << 4  # extended RCODE (RFC 6891 6.1.3)
+        if not rrs or rrs[-1].rtype != T_TSIG or end != len(data):
             return
-        start, _, rd, rdlen = last
-        key_name, _ = read_name(data, start)
-        alg, p = read_name(data, rd)
+        start = rrs[-1].start
+        # Compared and hashed in canonical (lowercase) form (RFC 8945 4.3.3).
+        key_name = read_name(data, start)[0].lower()
+        alg, p = read_name(data, rrs[-1].rdata_at)
+        alg = alg.lower()
         hi, lo, fudge, maclen = struct.unpack("!HIHH", data[p:p + 10])
         mac = data[p + 10:p + 10 + maclen]
         p += 10 + maclen
@@ -245,20 +138,7 @@ def exchange(msg, key, req_mac, tcp=False):
 def txt_of(owner):
     """The TXT strings at owner, asked unsigned."""
     a = send_udp(query(0x7777, owner, T_TXT))
-    if a is None:
-        return None
-    _, flags, qd, an = struct.unpack("!HHHH", a[:8])
-    pos = 12
-    for _ in range(qd):
-        pos = read_name(a, pos)[1] + 4
-    out = []
-    for _ in range(an):
-        pos = read_name(a, pos)[1]
-        rtype, _, _, rdlen = struct.unpack("!HHIH", a[pos:pos + 10])
-        if rtype == T_TXT:
-            out.append(a[pos + 11:pos + 10 + rdlen].decode())
-        pos += 10 + rdlen
-    return sorted(out)
+    return None if a is None else sorted(texts(a))
 
 
 def check_signed(ans, key, want_rcode, what, req_id, req_mac, maclen=None):
@@ -561,12 +441,12 @@ def fail_limit(admin):
 def main():
     global PORT
     phase, PORT = sys.argv[1], int(sys.argv[2])
-    keys = {k.name: k for k in map(Key, sys.argv[3:])}
+    keys = {k.name: k for k in map(Key.parse, sys.argv[3:])}
     admin = keys["admin-key."]
     if phase == "limit":
         fail_limit(admin)
     else:
-        stranger = Key("stranger-key.:hmac-sha256:" + base64.b64encode(os.urandom(32)).decode())
+        stranger = Key("stranger-key.", "hmac-sha256", os.urandom(32))
         signed_update_rcodes(admin, keys["limited-key."])
         signed_queries(admin, stranger)
         tsig_errors(admin, stranger, keys["sha1-key."], keys["trunc-key."], keys["md5-key."])

@@ -30,84 +30,27 @@ visible: COUNT updates over TCP, each adding v<k> TXT; as soon as its
 
 Exit status 1 if any check failed."""
 import base64
-import hmac
 import os
 import socket
 import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True  # nothing written beside the sources (distcheck's are read-only)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import dnsprobe  # noqa: E402
-
-T_TXT, T_SOA, T_ANY, T_NID, T_L64 = 16, 6, 255, 104, 106
-C_IN, C_NONE, C_ANY = 1, 254, 255
-RCODES = {0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN", 5: "REFUSED", 6: "YXDOMAIN",
-          7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE"}
+from dnswire import C_ANY, C_IN, C_NONE, T_ANY, T_L64, T_NID, T_SOA, T_TXT  # noqa: E402
+from dnswire import Key, answers, rcode_name, rr, sign, soa_serial, texts, txt, update  # noqa: E402
 
 
-def wire(name):
-    name = name.rstrip(".")
-    return b"".join(bytes([len(x)]) + x.encode() for x in name.split(".")) + b"\0"
-
-
-def rr(name, rtype, rclass, ttl=0, rdata=b""):
-    return wire(name) + struct.pack("!HHIH", rtype, rclass, ttl, len(rdata)) + rdata
-
-
-def txt(text):
-    return bytes([len(text)]) + text.encode()
-
-
-def tsig_sign(msg, key, secret):
-    """msg with a TSIG RR (RFC 8945 4.2, 4.3.3), hmac-sha256, fudge 300."""
-    alg = wire("hmac-sha256")
-    now = int(time.time())
-    t48 = struct.pack("!HI", now >> 32, now & 0xFFFFFFFF)
-    variables = wire(key.lower()) + struct.pack("!HI", C_ANY, 0) + alg + t48 + \
-        struct.pack("!HHH", 300, 0, 0)
-    mac = hmac.new(secret, msg + variables, "sha256").digest()
-    rdata = alg + t48 + struct.pack("!HH", 300, len(mac)) + mac + msg[:2] + \
-        struct.pack("!HH", 0, 0)
-    arcount = struct.unpack("!H", msg[10:12])[0] + 1
-    return msg[:10] + struct.pack("!H", arcount) + msg[12:] + rr(key, 250, C_ANY, 0, rdata)
-
-
-def update(qid, zone, prereqs, updates, key, secret):
-    msg = struct.pack("!HHHHHH", qid, 5 << 11, 1, len(prereqs), len(updates), 0)
-    msg += wire(zone) + struct.pack("!HH", T_SOA, C_IN) + b"".join(prereqs) + b"".join(updates)
-    return tsig_sign(msg, key, secret)
+def signed_update(qid, zone, prereqs, updates, key):
+    return sign(update(qid, zone, prereqs, updates), key)[0]
 
 
 def rcode_of(resp, qid):
     if resp is None or len(resp) < 12 or struct.unpack("!H", resp[:2])[0] != qid:
         return "NOANSWER"
-    return RCODES.get(resp[3] & 0xF, "RCODE%d" % (resp[3] & 0xF))
-
-
-def skip_name(m, p):
-    while True:
-        n = m[p]
-        if n == 0:
-            return p + 1
-        if n & 0xC0 == 0xC0:
-            return p + 2
-        p += n + 1
-
-
-def answers(resp):
-    """(rcode, [(type, rdata)]) of an answer's answer section."""
-    qd, an = struct.unpack("!HH", resp[4:8])
-    p = 12
-    for _ in range(qd):
-        p = skip_name(resp, p) + 4
-    out = []
-    for _ in range(an):
-        p = skip_name(resp, p)
-        t, _, _, ln = struct.unpack("!HHIH", resp[p:p + 10])
-        out.append((t, resp[p + 10:p + 10 + ln]))
-        p += 10 + ln
-    return resp[3] & 0xF, out
+    return rcode_name(resp[3] & 0xF)
 
 
 def ask_udp(s, port, qid, name, qtype, timeout=2.0, tries=3):
@@ -137,11 +80,10 @@ def txt_at(port, name, s=None):
         s.close()
     if resp is None:
         return None, []
-    rc, ans = answers(resp)
-    return rc, [r[1:].decode() for t, r in ans if t == T_TXT]
+    return resp[3] & 0xF, texts(resp)
 
 
-def burst(port, zone, key, secret, rounds, conns):
+def burst(port, zone, key, rounds, conns):
     expect_fixed = {0: "NOERROR", 1: "NOERROR", 2: "NXRRSET", 3: "YXDOMAIN", 4: "NXDOMAIN",
                     5: "YXRRSET"}
     results = {}  # i -> (kind, rcode, race name)
@@ -173,8 +115,8 @@ def burst(port, zone, key, secret, rounds, conns):
             qid = (i * 7 + 1) & 0xFFFF
             msgs.append((i, kind, race, qid))
             s = dnsprobe.connect("127.0.0.1", port, timeout=20.0)
-            s.sendall(dnsprobe.framed(update(qid, zone, [pre],
-                                             [rr(name, T_TXT, C_IN, 0, txt(str(i)))], key, secret)))
+            s.sendall(dnsprobe.framed(signed_update(qid, zone, [pre],
+                                                    [rr(name, T_TXT, C_IN, 0, txt(str(i)))], key)))
             socks.append(s)
         for s, (i, kind, race, qid) in zip(socks, msgs):
             try:
@@ -204,16 +146,16 @@ def burst(port, zone, key, secret, rounds, conns):
     for i, (kind, rc, race) in sorted(results.items()):
         if race:
             continue
-        qrc, texts = txt_at(port, "u%d.%s" % (i, zone), s)
-        if rc == "NOERROR" and texts != [str(i)]:
-            missing.append("u%d (%s %s)" % (i, qrc, texts))
-        if rc != "NOERROR" and (qrc != 3 or texts):
-            extra.append("u%d (%s %s)" % (i, qrc, texts))
+        qrc, got = txt_at(port, "u%d.%s" % (i, zone), s)
+        if rc == "NOERROR" and got != [str(i)]:
+            missing.append("u%d (%s %s)" % (i, qrc, got))
+        if rc != "NOERROR" and (qrc != 3 or got):
+            extra.append("u%d (%s %s)" % (i, qrc, got))
     for n, v in sorted(races.items()):
         winners = [str(i) for i, rc in v if rc == "NOERROR"]
-        qrc, texts = txt_at(port, n, s)
-        if texts != winners:
-            missing.append("%s holds %s, winner %s" % (n, texts, winners))
+        qrc, got = txt_at(port, n, s)
+        if got != winners:
+            missing.append("%s holds %s, winner %s" % (n, got, winners))
     s.close()
     dnsprobe.check(not missing, "burst: every NOERROR update is in the zone, race winners only"
                    " (%s)" % ("; ".join(missing[:3]) or "all there"))
@@ -226,11 +168,9 @@ def burst(port, zone, key, secret, rounds, conns):
 
 
 def serial_of(resp):
-    rc, ans = answers(resp)
-    for t, rd in ans:
+    for t, rd in answers(resp):
         if t == T_SOA:
-            p = skip_name(rd, skip_name(rd, 0))
-            return struct.unpack("!I", rd[p:p + 4])[0]
+            return soa_serial(rd)
     return None
 
 
@@ -252,7 +192,7 @@ def queries(port, zone, seconds):
             unanswered += 1
             continue
         lat.append(took)
-        rc, ans = answers(resp)
+        rc, ans = resp[3] & 0xF, answers(resp)
         if soa:
             sr = serial_of(resp)
             if rc != 0 or sr is None:
@@ -283,14 +223,14 @@ def queries(port, zone, seconds):
         print("serials %d %d" % (serials[0], serials[-1]), flush=True)
 
 
-def visible(port, zone, key, secret, count, nsocks):
+def visible(port, zone, key, count, nsocks):
     late, notok = [], []
     for k in range(count):
         name = "v%d.%s" % (k, zone)
         qid = (k * 11 + 3) & 0xFFFF
         s = dnsprobe.connect("127.0.0.1", port, timeout=20.0)
-        s.sendall(dnsprobe.framed(update(qid, zone, [], [rr(name, T_TXT, C_IN, 0, txt(str(k)))],
-                                         key, secret)))
+        s.sendall(dnsprobe.framed(signed_update(qid, zone, [],
+                                                [rr(name, T_TXT, C_IN, 0, txt(str(k)))], key)))
         try:
             rc = rcode_of(dnsprobe.recv_msg(s), qid)
         except OSError:
@@ -301,16 +241,16 @@ def visible(port, zone, key, secret, count, nsocks):
             continue
         # At once, from fresh source ports (each maybe another worker), then over TCP.
         for j in range(nsocks):
-            qrc, texts = txt_at(port, name)
-            if texts != [str(k)]:
-                late.append("v%d udp socket %d: %s %s" % (k, j, qrc, texts))
+            qrc, got = txt_at(port, name)
+            if got != [str(k)]:
+                late.append("v%d udp socket %d: %s %s" % (k, j, qrc, got))
         try:
             t = dnsprobe.connect("127.0.0.1", port, timeout=10.0)
             t.sendall(dnsprobe.framed(dnsprobe.query(qid, name, T_TXT)))
-            _, ans = answers(dnsprobe.recv_msg(t))
+            resp = dnsprobe.recv_msg(t)
             t.close()
-            if [r[1:].decode() for ty, r in ans if ty == T_TXT] != [str(k)]:
-                late.append("v%d tcp: %s" % (k, ans))
+            if texts(resp) != [str(k)]:
+                late.append("v%d tcp: %s" % (k, answers(resp)))
         except (OSError, TypeError):
             late.append("v%d tcp: no answer" % k)
     dnsprobe.check(not notok, "visible: %d updates acknowledged (%s)"
@@ -325,13 +265,13 @@ def main(argv):
         return 2
     cmd = argv[1]
     if cmd == "burst" and len(argv) == 8:
-        burst(int(argv[2]), argv[3], argv[4], base64.b64decode(argv[5]), int(argv[6]),
-              int(argv[7]))
+        burst(int(argv[2]), argv[3], Key(argv[4], "hmac-sha256", base64.b64decode(argv[5])),
+              int(argv[6]), int(argv[7]))
     elif cmd == "queries" and len(argv) == 5:
         queries(int(argv[2]), argv[3], float(argv[4]))
     elif cmd == "visible" and len(argv) == 8:
-        visible(int(argv[2]), argv[3], argv[4], base64.b64decode(argv[5]), int(argv[6]),
-                int(argv[7]))
+        visible(int(argv[2]), argv[3], Key(argv[4], "hmac-sha256", base64.b64decode(argv[5])),
+                int(argv[6]), int(argv[7]))
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -139,13 +139,7 @@ py "queries during updates" queries "$PORT" "$UPD_ZONE" 6
 a1=$(acked)
 read -r q_first q_last <<<"$(printf '%s\n' "$PY_OUT" | awk '$1 == "serials" { print $2, $3 }')"
 for p in $clients; do
-	i=0
-	while kill -0 "$p" 2>/dev/null && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
+	st_reap "$p" 300
 done
 st_log "figures: $((a1 - a0)) updates acknowledged during the 6 s of queries;" \
 	"serial seen by the queries ${q_first:-?} -> ${q_last:-?}"
@@ -163,15 +157,7 @@ st_eq "stream: one serial step per acknowledged update" "$((S2 + streamed))" "$S
 
 # --- 4. the journal ---------------------------------------------------------
 st_stop_ilnpdnsd || st_fail "ilnpdnsd ignored TERM"
-chain=$(mdb_dump -s journal "$ST_DIR/db" 2>/dev/null | awk '
-	/^HEADER=END/ { body = 1; next }
-	body && /^ / { n++; if (n % 2 == 0) print substr($1, 1, 8), substr($1, 9, 8) }' |
-	while read -r a b; do echo "$((16#$a)) $((16#$b))"; done)
-st_eq "journal: one entry per serial step" "$((S3 - S0))" "$(printf '%s\n' "$chain" | grep -c .)"
-st_eq "journal: entries chain from $S0 to $S3 by single steps" "$S0 $S3" \
-	"$(printf '%s\n' "$chain" | awk 'NR == 1 { first = $1 } NR > 1 && $1 != prev { bad = 1 }
-		$2 != $1 + 1 { bad = 1 } { prev = $2 }
-		END { print bad ? "broken at " NR : first " " prev }')"
+st_check_journal "$ST_DIR/db" "" "$((S3 - S0))" "$S0" "$S3" one
 st_start_ilnpdnsd "$conf"
 st_eq "after restart: the same serial" "$S3" "$(upd_serial "$PORT")"
 

@@ -83,27 +83,14 @@ zx()
 }
 
 # check_journal DB LABEL CHANGES: the journal holds one entry per changing
-# update; its serials chain from START_SERIAL to the served one. (Journal
-# values, store.h: old serial u32 | new serial u32 | ...; the hex dump of each
-# value starts with them.)
+# update; its serials chain from START_SERIAL to the served one.
 check_journal()
 {
-	local chain
 	if ! command -v mdb_dump >/dev/null 2>&1; then
 		st_log "mdb_dump not installed: journal not read"
 		return
 	fi
-	chain=$(mdb_dump -s journal "$1" 2>/dev/null | awk '
-		/^HEADER=END/ { body = 1; next }
-		body && /^ / { n++; if (n % 2 == 0) print substr($1, 1, 8), substr($1, 9, 8) }' |
-		while read -r a b; do echo "$((16#$a)) $((16#$b))"; done)
-	st_eq "${2}journal: one entry per changing update" "$3" "$(printf '%s\n' "$chain" | grep -c .)"
-	st_eq "${2}journal: the first entry starts at the first serial" "$START_SERIAL" \
-		"$(printf '%s\n' "$chain" | head -n 1 | awk '{ print $1 }')"
-	st_eq "${2}journal: the last entry ends at the served serial" "$UPD_SERIAL" \
-		"$(printf '%s\n' "$chain" | tail -n 1 | awk '{ print $2 }')"
-	st_eq "${2}journal: every entry starts where the previous ended" "" \
-		"$(printf '%s\n' "$chain" | awk 'NR > 1 && $1 != prev { print NR": "$0 } { prev = $2 }')"
+	st_check_journal "$1" "$2" "$3" "$START_SERIAL" "$UPD_SERIAL"
 }
 
 . "$top_srcdir/tests/system/update/cases.sh"

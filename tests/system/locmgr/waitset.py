@@ -17,7 +17,10 @@ import subprocess
 import sys
 import time
 
-L64 = 106
+sys.dont_write_bytecode = True  # nothing written beside the sources (distcheck's are read-only)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import dnswire  # noqa: E402
+from dnswire import T_L64  # noqa: E402
 
 
 def want_set(text):
@@ -30,41 +33,16 @@ def want_set(text):
     return out
 
 
-def qname(name):
-    wire = b""
-    for label in name.rstrip(".").split("."):
-        wire += bytes([len(label)]) + label.encode()
-    return wire + b"\0"
-
-
-def skip_name(msg, pos):
-    while True:
-        n = msg[pos]
-        if n & 0xC0 == 0xC0:
-            return pos + 2
-        if n == 0:
-            return pos + 1
-        pos += 1 + n
-
-
 def l64_set(msg, qid):
+    """The answer's L64 set as (preference, locator octets), or None when msg is not the
+    NOERROR or NXDOMAIN response to query qid."""
     if len(msg) < 12:
         return None
-    rid, flags, qd, an = struct.unpack(">HHHH", msg[:8])
+    rid, flags = struct.unpack(">HH", msg[:4])
     if rid != qid or not flags & 0x8000 or flags & 0xF not in (0, 3):
         return None
-    pos = 12
-    for _ in range(qd):
-        pos = skip_name(msg, pos) + 4
-    out = set()
-    for _ in range(an):
-        pos = skip_name(msg, pos)
-        rtype, _cls, _ttl, rdlen = struct.unpack(">HHIH", msg[pos:pos + 10])
-        pos += 10
-        if rtype == L64 and rdlen == 10:
-            out.add((struct.unpack(">H", msg[pos:pos + 2])[0], msg[pos + 2:pos + 10]))
-        pos += rdlen
-    return out
+    return {(struct.unpack(">H", rd[:2])[0], rd[2:10])
+            for rtype, rd in dnswire.answers(msg) if rtype == T_L64 and len(rd) == 10}
 
 
 def fmt(s):
@@ -79,7 +57,6 @@ def main():
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
     s.settimeout(0.2)
-    q = qname(name)
     start_us = time.time_ns() // 1000
     if cmd:
         subprocess.run(cmd, check=True)
@@ -87,8 +64,7 @@ def main():
     last = None
     while time.monotonic() < deadline:
         qid = int.from_bytes(os.urandom(2), "big")
-        s.sendto(struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0) + q + struct.pack(">HH", L64, 1),
-                 (server, int(port)))
+        s.sendto(dnswire.query(qid, name, T_L64), (server, int(port)))
         try:
             while True:
                 got = l64_set(s.recv(4096), qid)

@@ -23,21 +23,6 @@ st_init
 upd_make_keys
 zone="$ST_DIR/example.ilnp.zone"
 upd_make_zone "$zone"
-PORT=$(st_free_port)
-BPORT=$(st_free_port "$PORT")
-upd_ilnp_conf "$ST_DIR/ilnpdnsd.yaml" "$PORT" "$ST_DIR/db" "$zone"
-st_start_ilnpdnsd "$ST_DIR/ilnpdnsd.yaml"
-upd_start_named "$BPORT" "$zone"
-st_log "ilnpdnsd on $PORT (pid $ILNPDNSD_PID), named on $BPORT (pid $NAMED_PID)"
-
-UPD_SERIAL=$(upd_serial "$PORT")
-B_SERIAL=$(upd_serial "$BPORT")
-if [ -z "$UPD_SERIAL" ] || [ -z "$B_SERIAL" ]; then
-	st_fatal "no SOA from one of the servers"
-fi
-st_eq "both servers start from the same serial" "$UPD_SERIAL" "$B_SERIAL"
-UPD_PREV_SERIAL=$UPD_SERIAL
-B_PREV=$B_SERIAL
 USED="$ST_DIR/allow.used"
 : >"$USED"
 DIFFS=0
@@ -145,7 +130,29 @@ status_of()
 }
 zx() { same "$3" "$(status_of "$PORT" "$1")" "$(status_of "$BPORT" "$1")"; }
 
-. "$top_srcdir/tests/system/update/cases.sh"
+# run_pass SUFFIX PREFIX CASES: ilnpdnsd (ilnpdnsd$SUFFIX.yaml, database db$SUFFIX) and named
+# started on fresh ports from the zone file, their first serials compared, then the case file
+# CASES sourced against both. PREFIX starts the log line and the check names.
+run_pass()
+{
+	PORT=$(st_free_port)
+	BPORT=$(st_free_port "$PORT")
+	upd_ilnp_conf "$ST_DIR/ilnpdnsd$1.yaml" "$PORT" "$ST_DIR/db$1" "$zone"
+	st_start_ilnpdnsd "$ST_DIR/ilnpdnsd$1.yaml"
+	upd_start_named "$BPORT" "$zone"
+	st_log "${2}ilnpdnsd on $PORT (pid $ILNPDNSD_PID), named on $BPORT (pid $NAMED_PID)"
+	UPD_SERIAL=$(upd_serial "$PORT")
+	B_SERIAL=$(upd_serial "$BPORT")
+	if [ -z "$UPD_SERIAL" ] || [ -z "$B_SERIAL" ]; then
+		st_fatal "${2}no SOA from one of the servers"
+	fi
+	st_eq "${2}both servers start from the same serial" "$UPD_SERIAL" "$B_SERIAL"
+	UPD_PREV_SERIAL=$UPD_SERIAL
+	B_PREV=$B_SERIAL
+	. "$3"
+}
+
+run_pass "" "" "$top_srcdir/tests/system/update/cases.sh"
 
 # The RFC 2136 cases once more through knsupdate, on two fresh servers
 # (named's journal and our database both start from the zone file again).
@@ -154,22 +161,8 @@ st_stop_pid "$NAMED_PID" || st_fail "named ignored TERM before the knsupdate pas
 st_forget "$NAMED_PID"
 rm -rf "$ST_DIR/named"
 mv "$ST_DIR/named.log" "$ST_DIR/named-nsupdate.log"
-PORT=$(st_free_port)
-BPORT=$(st_free_port "$PORT")
-upd_ilnp_conf "$ST_DIR/ilnpdnsd-k.yaml" "$PORT" "$ST_DIR/db-k" "$zone"
-st_start_ilnpdnsd "$ST_DIR/ilnpdnsd-k.yaml"
-upd_start_named "$BPORT" "$zone"
-st_log "knsupdate pass: ilnpdnsd on $PORT (pid $ILNPDNSD_PID), named on $BPORT (pid $NAMED_PID)"
-UPD_SERIAL=$(upd_serial "$PORT")
-B_SERIAL=$(upd_serial "$BPORT")
-if [ -z "$UPD_SERIAL" ] || [ -z "$B_SERIAL" ]; then
-	st_fatal "no SOA from one of the fresh servers"
-fi
-st_eq "knsupdate pass: both servers start from the same serial" "$UPD_SERIAL" "$B_SERIAL"
-UPD_PREV_SERIAL=$UPD_SERIAL
-B_PREV=$B_SERIAL
 u() { k "$@"; }
-. "$top_srcdir/tests/system/update/rfc2136.sh"
+run_pass -k "knsupdate pass: " "$top_srcdir/tests/system/update/rfc2136.sh"
 
 # Every allow.txt entry must still describe a real difference.
 while IFS= read -r line; do

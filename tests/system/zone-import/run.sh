@@ -23,6 +23,17 @@ ttl_of()
 	dig +noall +answer +norec +time=2 +tries=2 -p "$PORT" @127.0.0.1 "$1" "$2" |
 		awk '{print $2; exit}'
 }
+# same_file PASS-DESC FAIL-DESC OLD NEW: pass when the two files are byte for byte the same, else
+# fail and show the start of their diff.
+same_file()
+{
+	if cmp -s "$3" "$4"; then
+		st_pass "$1"
+	else
+		st_fail "$2:"
+		diff "$3" "$4" | head -n 20 | sed 's/^/    | /'
+	fi
+}
 # canon FILE: the zone as BIND's own parser reads it, one RR per line (an independent oracle);
 # BIND resolves $INCLUDE against the current directory.
 canon()
@@ -170,12 +181,8 @@ st_eq "the dump holds every record of the file" "$n" "$(grep -c $'\tIN\t' "$ST_D
 ctl zone-import types.test. "$ST_DIR/dump1.zone" >/dev/null
 st_eq "zone-import of the dump exits 0" 0 "$?"
 ctl zone-dump types.test. >"$ST_DIR/dump2.zone"
-if cmp -s "$ST_DIR/dump1.zone" "$ST_DIR/dump2.zone"; then
-	st_pass "dump, import, dump is a fixed point"
-else
-	st_fail "the second dump differs:"
-	diff "$ST_DIR/dump1.zone" "$ST_DIR/dump2.zone" | head -n 20 | sed 's/^/    | /'
-fi
+same_file "dump, import, dump is a fixed point" "the second dump differs" \
+	"$ST_DIR/dump1.zone" "$ST_DIR/dump2.zone"
 
 # --- failed imports leave the served zone exactly as it was --------------------
 # The database is the truth: a signed update changes the zone first, so "as it was" is not the file.
@@ -203,12 +210,8 @@ bad_import()
 	st_eq "$1: zone-import exits 1" 1 "$?"
 	st_grep "$1: the error names file and line" "$3" "$err"
 	ctl zone-dump types.test. >"$ST_DIR/after.zone"
-	if cmp -s "$ST_DIR/before.zone" "$ST_DIR/after.zone"; then
-		st_pass "$1: the dump is byte for byte the same"
-	else
-		st_fail "$1: the zone changed:"
-		diff "$ST_DIR/before.zone" "$ST_DIR/after.zone" | head -n 10 | sed 's/^/    | /'
-	fi
+	same_file "$1: the dump is byte for byte the same" "$1: the zone changed" \
+		"$ST_DIR/before.zone" "$ST_DIR/after.zone"
 	st_eq "$1: the serial is served unchanged" "$serial" "$(q types.test. SOA | awk '{print $3}')"
 	st_eq "$1: the updated L64 is still served" "10 2001:db8:9140:9000" \
 		"$(q host1.types.test. L64)"

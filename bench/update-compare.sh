@@ -312,9 +312,9 @@ echo
 echo "### Signed updates (TSIG hmac-sha256, UDP, $count updates per run, $hosts-host zone, median of $rounds round(s))"
 echo
 echo "Durable defaults everywhere, no syncing turned off:"
-echo "ilnpdnsd: LMDB commit synced before each NOERROR (strace: 1 fdatasync per commit), concurrent updates share a commit (group commit);"
+echo "ilnpdnsd: LMDB commit synced before each NOERROR (strace: 1 fdatasync of the data, then the meta page written through an O_DSYNC descriptor: 2 flushes per commit), concurrent updates share a commit (group commit);"
 echo "BIND $(named -v | awk '{ print $2 }'): journal (.jnl) written and fsynced before each answer (strace: 2 fsync per update);"
-echo "Knot $(knotd --version | awk '{ print $NF }'): journal in LMDB, journal-db-mode robust (strace: 1 fdatasync per update), zonefile-sync -1."
+echo "Knot $(knotd --version | awk '{ print $NF }'): journal in LMDB, journal-db-mode robust (strace: 1 fdatasync per update plus LMDB's O_DSYNC meta-page write), zonefile-sync -1."
 echo "Visible: for every 10th update, UDP queries for its L64 in a tight loop from the send until the new value shows."
 echo
 echo "| server | in flight | updates/s | vs BIND | vs Knot | ack p50 ms | ack p99 ms | visible median ms | visible p99 ms | NOERROR->visible median ms | NOERROR/sent |"

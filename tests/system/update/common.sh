@@ -142,7 +142,8 @@ EOF
 	named-checkconf "$nd/named.conf" || st_fatal "named-checkconf failed"
 	st_spawn "$ST_DIR/named.log" named -g -c "$nd/named.conf"
 	NAMED_PID=$ST_PID
-	st_wait_log "$NAMED_PID" "$ST_DIR/named.log" "running" 20 || st_fatal "named did not start"
+	# Not "running": named prints "running on Linux ..." before it loads the zone.
+	st_wait_log "$NAMED_PID" "$ST_DIR/named.log" "all zones loaded" 20 || st_fatal "named did not start"
 }
 
 # --- running updates ------------------------------------------------------

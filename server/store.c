@@ -20,6 +20,7 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, zones, rrsets, journal;
+	MDB_dbi replay, replay_exp; /* issue 3: (key, MAC) digests of accepted updates */
 };
 
 struct store_txn {
@@ -120,7 +121,7 @@ int store_open(struct store **out, const char *path, size_t mapsize, unsigned ma
 	}
 	if ((rc = map_err(mdb_env_create(&st->env))))
 		goto fail;
-	mdb_env_set_maxdbs(st->env, 8);
+	mdb_env_set_maxdbs(st->env, 16);
 	mdb_env_set_mapsize(st->env, mapsize ? mapsize : DEFAULT_MAPSIZE);
 	mdb_env_set_maxreaders(st->env, max_readers ? max_readers : DEFAULT_READERS);
 	/* NOTLS: read transactions belong to their owner (a worker), not to a
@@ -135,7 +136,9 @@ int store_open(struct store **out, const char *path, size_t mapsize, unsigned ma
 	if ((rc = map_err(mdb_dbi_open(t->txn, "meta", MDB_CREATE, &st->meta))) ||
 	    (rc = map_err(mdb_dbi_open(t->txn, "zones", MDB_CREATE, &st->zones))) ||
 	    (rc = map_err(mdb_dbi_open(t->txn, "rrsets", MDB_CREATE, &st->rrsets))) ||
-	    (rc = map_err(mdb_dbi_open(t->txn, "journal", MDB_CREATE, &st->journal))))
+	    (rc = map_err(mdb_dbi_open(t->txn, "journal", MDB_CREATE, &st->journal))) ||
+	    (rc = map_err(mdb_dbi_open(t->txn, "replay", MDB_CREATE, &st->replay))) ||
+	    (rc = map_err(mdb_dbi_open(t->txn, "replay-exp", MDB_CREATE, &st->replay_exp))))
 		goto fail_txn;
 	uint32_t version;
 	rc = meta_get(t, "schema-version", &version);
@@ -890,4 +893,75 @@ bool store_rrset_next_rdata(const struct store_rrset *rs, size_t *pos, const uin
 	*rdlen = len;
 	*pos += 2 + (size_t)len;
 	return true;
+}
+
+/* ---- replay table ---- */
+
+int store_replay_check_add(struct store_txn *t, const uint8_t *digest, uint64_t expiry,
+                           uint64_t now)
+{
+	uint8_t exp[8], ek[8 + STORE_REPLAY_DIGEST_LEN];
+	MDB_val k = {STORE_REPLAY_DIGEST_LEN, (void *)digest}, d;
+
+	if (!t->write)
+		return ILNPDNS_EINVAL;
+	int rc = mdb_get(t->txn, t->st->replay, &k, &d);
+	if (rc == 0) {
+		if (d.mv_size != 8)
+			return ILNPDNS_ESTORE;
+		uint64_t old = get_u64(d.mv_data);
+		if (old >= now)
+			return ILNPDNS_EEXIST; /* seen, and its window is still open */
+		/* Expired but not yet pruned: the entry is replaced. */
+		put_u64(ek, old);
+		memcpy(ek + 8, digest, STORE_REPLAY_DIGEST_LEN);
+		MDB_val ok = {sizeof(ek), ek};
+		rc = mdb_del(t->txn, t->st->replay_exp, &ok, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			return map_err(rc);
+	} else if (rc != MDB_NOTFOUND) {
+		return map_err(rc);
+	}
+	put_u64(exp, expiry);
+	put_u64(ek, expiry);
+	memcpy(ek + 8, digest, STORE_REPLAY_DIGEST_LEN);
+	d.mv_size = sizeof(exp);
+	d.mv_data = exp;
+	MDB_val xk = {sizeof(ek), ek}, empty = {0, NULL};
+	if ((rc = mdb_put(t->txn, t->st->replay, &k, &d, 0)) ||
+	    (rc = mdb_put(t->txn, t->st->replay_exp, &xk, &empty, 0)))
+		return map_err(rc);
+	return 0;
+}
+
+int store_replay_prune(struct store_txn *t, uint64_t now, size_t max, size_t *pruned)
+{
+	MDB_cursor *c;
+	MDB_val k, d;
+	size_t n = 0;
+
+	*pruned = 0;
+	if (!t->write)
+		return ILNPDNS_EINVAL;
+	int rc = mdb_cursor_open(t->txn, t->st->replay_exp, &c);
+	if (rc)
+		return map_err(rc);
+	/* Keys begin with the expiry, big-endian: the oldest come first. */
+	while (n < max && (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST)) == 0) {
+		if (k.mv_size != 8 + STORE_REPLAY_DIGEST_LEN) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (get_u64(k.mv_data) >= now)
+			break;
+		MDB_val dk = {STORE_REPLAY_DIGEST_LEN, (uint8_t *)k.mv_data + 8};
+		if ((rc = mdb_del(t->txn, t->st->replay, &dk, NULL)) && rc != MDB_NOTFOUND)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)))
+			break;
+		n++;
+	}
+	mdb_cursor_close(c);
+	*pruned = n;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc);
 }

@@ -10,8 +10,9 @@
 #include "ilnpdns/wire.h"
 
 /*
- * SCHEMA (version 1). One LMDB environment (server.database) with four named
- * sub-databases. Integers are big-endian everywhere, so memcmp order of keys
+ * SCHEMA (version 1). One LMDB environment (server.database) with six named
+ * sub-databases (the two replay tables are created when missing, so a
+ * database made before them opens unchanged). Integers are big-endian everywhere, so memcmp order of keys
  * is numeric order and the file moves between machines.
  *
  *  "meta"     key: ASCII name            value: u32
@@ -46,6 +47,17 @@
  *                  type u16 | class u16 | ttl u32 | rdlen u16 | rdata.
  *             One entry per committed change, written in the same transaction
  *             as the change (RFC 1995 difference sequences for IXFR).
+ *
+ *  "replay"   key: digest (16 octets: SHA-256 over the lowercased wire name
+ *                  of the TSIG key then the first 10 octets of the MAC, truncated)
+ *             value: expiry u64 (unix seconds)
+ *             Signed updates accepted while their window is open (issue 3:
+ *             an exact replay is refused, across restarts too). An entry
+ *             with expiry < now is expired and may be replaced or pruned.
+ *
+ *  "replay-exp" key: expiry u64 | digest (16 octets)    value: empty
+ *             The same entries ordered by expiry, so that pruning deletes
+ *             the oldest first without a scan. Both tables change together.
  *
  * tests/unit/test_store.c (test_schema_on_disk) reads these octets back with
  * liblmdb alone, so this description and the code cannot drift apart.
@@ -293,6 +305,22 @@ int store_journal_foreach(struct store_txn *txn, const struct store_zone *zone, 
 /* Drop the oldest entries until at most max_entries remain; *dropped counts them. */
 int store_journal_trim(struct store_txn *txn, const struct store_zone *zone, size_t max_entries,
 		       size_t *dropped);
+
+/* ---- replay table ---- */
+
+#define STORE_REPLAY_DIGEST_LEN 16
+
+/*
+ * Record digest (STORE_REPLAY_DIGEST_LEN octets) with its expiry in a write
+ * transaction: 0 when added (or when an expired entry was replaced),
+ * ILNPDNS_EEXIST when it is present with expiry >= now (a replay), else an
+ * ilnpdns_err.
+ */
+int store_replay_check_add(struct store_txn *txn, const uint8_t *digest, uint64_t expiry,
+                           uint64_t now);
+
+/* Delete at most max entries with expiry < now, oldest first; *pruned counts them. */
+int store_replay_prune(struct store_txn *txn, uint64_t now, size_t max, size_t *pruned);
 
 /* Walk the rdata of an RRset view: *pos starts at 0; returns false at the end. */
 bool store_rrset_next_rdata(const struct store_rrset *rrset, size_t *pos, const uint8_t **rdata,

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "conf.h"
 #include "cookie.h"
 #include "ilnpdns/dname.h"
@@ -25,9 +27,11 @@
 #include "update.h"
 #include "writer.h"
 
-#define FAIL_WINDOW  60   /* seconds: the failure limit counts per minute */
-#define FAIL_WAYS    4    /* entries per bucket of the failure table */
-#define REPLAY_SLOTS 8192 /* TSIG (key, MAC) pairs remembered for the fudge window */
+#define FAIL_WINDOW       60  /* seconds: the failure limit counts per minute */
+#define FAIL_WAYS         4   /* entries per bucket of the failure table */
+#define REPLAY_MARGIN     5   /* seconds kept beyond Time Signed + fudge, for clock steps */
+#define REPLAY_PRUNE      256 /* expired replay entries deleted per batch, at most */
+#define REPLAY_MAC_PREFIX 10  /* MAC octets in the replay digest */
 
 /* One source address and its failed signature checks in the current minute. */
 struct fail_entry {
@@ -41,7 +45,6 @@ struct writer {
 	struct store *store;
 	struct stats *stats;
 	struct ilnpdns_tsig_ctx *tsig;
-	struct ilnpdns_tsig_replay *replay;
 	struct ilnpdns_sig0_ctx *sig0;
 	struct cookie_ctx *cookies;               /* RFC 7873 cookies of the answers */
 	uint8_t cookie_secret[COOKIE_SECRET_LEN]; /* the one set in cookies */
@@ -201,11 +204,10 @@ int writer_new(struct writer **out, struct store *st, struct stats *stats)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	w->fails = calloc(WRITER_FAIL_SLOTS, sizeof(*w->fails));
-	w->replay = ilnpdns_tsig_replay_new(REPLAY_SLOTS);
 	w->tsig = ilnpdns_tsig_ctx_new();
 	w->cookies = cookie_ctx_new();
 	int rc = ilnpdns_sig0_ctx_new(&w->sig0);
-	if (rc == 0 && (!w->fails || !w->replay))
+	if (rc == 0 && !w->fails)
 		rc = ILNPDNS_ENOMEM;
 	if (rc == 0 && (!w->tsig || !w->cookies))
 		rc = ILNPDNS_ECRYPTO;
@@ -232,7 +234,6 @@ void writer_free(struct writer *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	ilnpdns_tsig_ctx_free(w->tsig);
-	ilnpdns_tsig_replay_free(w->replay);
 	ilnpdns_sig0_ctx_free(w->sig0);
 	cookie_ctx_free(w->cookies);
 	explicit_bzero(w->cookie_secret, sizeof(w->cookie_secret));
@@ -399,7 +400,7 @@ static int authenticate(struct writer *w, const struct conf *conf, struct store_
 			              "too many failed signatures from source");
 		}
 		int rc = ilnpdns_tsig_verify_request(w->tsig, r->msg, r->len, conf_tsig_lookup,
-		                                     (void *)conf, w->replay, now, &r->tsig);
+		                                     (void *)conf, NULL, now, &r->tsig);
 		switch (rc) {
 		case 0:
 			r->tsig_answer = true;
@@ -522,12 +523,70 @@ static int journal_after(struct writer *w, struct store_txn *txn, const struct c
 	return rc;
 }
 
+/* ---- replays ---- */
+
+/*
+ * Beyond RFC 8945 (issue 3): remember the (key, MAC) of every authentic TSIG
+ * request in the store, in a child of the batch transaction of its own, so
+ * that it is committed even when the update fails and a full map fails only
+ * this request. The replay check of ilnpdns_tsig_verify_request() is not
+ * used here: its table lives in memory only and evicts live entries.
+ * Returns 0, ILNPDNS_EEXIST for a replay, or an ilnpdns_err.
+ */
+static int replay_note(struct store_txn *txn, const struct ilnpdns_tsig_state *st, uint64_t now)
+{
+	uint8_t buf[ILNPDNS_DNAME_MAXLEN + ILNPDNS_TSIG_MAC_MAX], md[EVP_MAX_MD_SIZE];
+	size_t klen = ilnpdns_dname_len(st->key_name);
+	unsigned mdlen = 0;
+
+	/* Only the first 10 octets of the MAC (the shortest any key accepts,
+	 * RFC 8945 5.2.2.1): a copy cut to another permitted length is the
+	 * same request and must hit the same entry. */
+	size_t mlen = st->mac_len < REPLAY_MAC_PREFIX ? st->mac_len : REPLAY_MAC_PREFIX;
+	memcpy(buf, st->key_name, klen);
+	memcpy(buf + klen, st->mac, mlen);
+	if (!EVP_Digest(buf, klen + mlen, md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen < STORE_REPLAY_DIGEST_LEN)
+		return ILNPDNS_ECRYPTO;
+	/* The request's window closes at Time Signed + fudge (RFC 8945 5.2.3). */
+	uint64_t expiry = st->time_signed + st->fudge + REPLAY_MARGIN;
+	struct store_txn *child;
+	int rc = store_txn_begin_nested(txn, &child);
+	if (rc)
+		return rc;
+	rc = store_replay_check_add(child, md, expiry, now);
+	if (rc == 0)
+		return store_txn_commit(child);
+	store_txn_abort(child);
+	return rc;
+}
+
+/* Expired entries go, a bounded number per batch, in a child transaction
+ * so that a full map costs nothing but the pruning. */
+static void replay_prune(struct store_txn *txn, uint64_t now)
+{
+	struct store_txn *child;
+	size_t n;
+	if (store_txn_begin_nested(txn, &child) != 0)
+		return;
+	if (store_replay_prune(child, now, REPLAY_PRUNE, &n) == 0 && n > 0)
+		store_txn_commit(child);
+	else
+		store_txn_abort(child);
+}
+
 /* ---- one update ---- */
 
 static void peer_text(const struct writer_req *r, char *buf, size_t cap);
 
+/*
+ * One request in the batch transaction txn. *durable is set when the request
+ * wrote something the batch must commit even if no zone changed (its replay
+ * entry).
+ */
 static void process_one(struct writer *w, const struct conf *conf, struct store_txn *txn,
-                        struct writer_req *r, uint64_t now, struct change *ch, bool capture)
+                        struct writer_req *r, uint64_t now, struct change *ch, bool capture,
+                        bool *durable)
 {
 	struct req_scan sc;
 	size_t cut;
@@ -535,6 +594,25 @@ static void process_one(struct writer *w, const struct conf *conf, struct store_
 	scan(r->msg, r->len, &sc);
 	if (authenticate(w, conf, txn, r, &sc, &cut, now) >= 0)
 		return;
+	if (r->auth == WRITER_TSIG) {
+		int rc = replay_note(txn, &r->tsig, now);
+		if (rc == ILNPDNS_EEXIST) {
+			/* Answered as a stale Time Signed is: BADTIME, signed (5.2.3). */
+			r->authentic = false;
+			r->tsig.replay = true;
+			r->tsig.error = r->tsig_error = ILNPDNS_TSIG_BADTIME;
+			w->stats->update.tsig_failures++;
+			fail_note(w, &r->peer, now);
+			finish(r, ILNPDNS_RCODE_NOTAUTH, "TSIG replay");
+			return;
+		}
+		if (rc) {
+			log_err("update: cannot record the TSIG MAC: %s", ilnpdns_strerror(rc));
+			finish(r, ILNPDNS_RCODE_SERVFAIL, "store failure");
+			return;
+		}
+		*durable = true;
+	}
 	/* RFC 6891 6.1.3, answered once the TSIG is known so it can be signed. */
 	if (sc.edns && sc.opt_version > 0) {
 		finish(r, ILNPDNS_RCODE_BADVERS, "EDNS version not supported");
@@ -701,11 +779,13 @@ struct batch {
 /*
  * Steps 1-3 of the design for every request of the batch in one write
  * transaction, left open in *txn (NULL if it could not begin: every request
- * is SERVFAIL then). *changed: some update changed a zone.
+ * is SERVFAIL then). *changed: the transaction must be committed (some update
+ * changed a zone, or a signed request left its replay entry).
  */
 static void batch_apply(struct writer *w, const struct conf *conf, struct batch *b,
                         struct store_txn **txn, bool *changed)
 {
+	bool durable = false;
 	bool capture = w->hook && w->want_rrs && w->want_rrs(w->hook_arg);
 	b->chs = calloc(b->n ? b->n : 1, sizeof(*b->chs));
 	int rc = store_txn_begin(w->store, true, txn);
@@ -714,6 +794,8 @@ static void batch_apply(struct writer *w, const struct conf *conf, struct batch 
 		*txn = NULL;
 	}
 	*changed = false;
+	if (rc == 0)
+		replay_prune(*txn, b->now);
 	for (size_t i = 0; i < b->n; i++) {
 		struct writer_req *r = b->reqs[i];
 		struct change scratch;
@@ -732,10 +814,14 @@ static void batch_apply(struct writer *w, const struct conf *conf, struct batch 
 		}
 		memset(&scratch, 0, sizeof(scratch));
 		process_one(w, conf, *txn, r, b->now, b->chs ? &b->chs[i] : &scratch,
-		            capture && b->chs);
+		            capture && b->chs, &durable);
 		free(scratch.rrs);
 		*changed |= r->changed;
 	}
+	/* A replay entry must be durable before its answer leaves, even when
+	 * no update changed a zone (a failed prerequisite cannot be replayed
+	 * after a restart either): the caller commits when *changed. */
+	*changed |= durable;
 }
 
 /*
@@ -812,8 +898,8 @@ int writer_process_batch(struct writer *w, const struct conf *conf, struct write
 	if (!txn) {
 		rc = ILNPDNS_ESTORE;
 	} else if (changed) {
-		/* One durable commit for the batch; a batch that changed nothing
-		 * needs no flush at all. */
+		/* One durable commit for the batch; a batch that wrote nothing
+		 * (no change, no replay entry) needs no flush at all. */
 		rc = store_txn_commit(txn);
 		if (rc)
 			log_err("update: group commit of %zu updates failed: %s", n,

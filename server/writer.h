@@ -26,7 +26,10 @@
  *     about the zone from the RCODE (RFC 3007 2, PROTOCOLS.md 2.3 step 3):
  *     - TSIG (RFC 8945): key looked up in the current configuration, MAC,
  *       time, truncation, and an exact (key, MAC) replay within the fudge
- *       window refused with BADTIME; failures are answered NOTAUTH with the
+ *       window refused with BADTIME (the pairs are kept in the store's
+ *       replay table, written in the batch transaction and committed even
+ *       when the update fails, so a restart or any number of other updates
+ *       forgets none of them); failures are answered NOTAUTH with the
  *       TSIG error (BADSIG/BADKEY unsigned, BADTIME/BADTRUNC signed);
  *     - SIG(0) (RFC 2931): time window, then the KEY RRset at the signer's
  *       name in the served zone, of which at most ILNPDNS_SIG0_MAX_KEYS

@@ -177,11 +177,12 @@ def tsig_rr(key_name, alg, t, fudge, mac, orig_id, error, other):
 
 
 def sign(msg, key, offset=0, fudge=300, maclen=None, secret=None, alg=None, key_name=None,
-         error=0, mac=None):
+         error=0, mac=None, at=None):
     """msg with a TSIG appended (4.2, MAC as in 4.3.3); returns (signed message, the MAC as
     sent). The test cases' knobs: offset (seconds added to the clock), fudge, maclen
-    (truncated MAC), secret, alg or key_name other than the key's, error, or a given mac."""
-    t = int(time.time()) + offset
+    (truncated MAC), secret, alg or key_name other than the key's, error, a given mac, or
+    at (Time Signed itself, to sign one message twice alike)."""
+    t = (int(time.time()) if at is None else at) + offset
     alg = alg or key.alg
     key_name = key_name or key.name
     digest = hmac.new(secret if secret is not None else key.secret,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_store.c -- the LMDB schema: zones, RRsets, name states, ordering. */
+/* test_store.c -- the LMDB schema: zones, RRsets, name states, ordering, replay table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -466,6 +466,136 @@ static void test_canonical_walk(void **state)
 	}
 }
 
+/* A digest whose octets are all v (distinct v, distinct digests). */
+static const uint8_t *digest(uint8_t v)
+{
+	static uint8_t d[STORE_REPLAY_DIGEST_LEN];
+	memset(d, v, sizeof(d));
+	return d;
+}
+
+/* Check-add: added, seen while not expired (in the same transaction and in
+ * later ones), seen at its expiry second, replaced once expired. */
+static void test_replay_check_add(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_replay_check_add(t, digest(1), 1000, 900), 0);
+	assert_int_equal(store_replay_check_add(t, digest(1), 1000, 900), ILNPDNS_EEXIST);
+	assert_int_equal(store_replay_check_add(t, digest(2), 1000, 900), 0);
+	assert_int_equal(store_txn_commit(t), 0);
+
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_replay_check_add(t, digest(1), 1000, 999), ILNPDNS_EEXIST);
+	assert_int_equal(store_replay_check_add(t, digest(1), 1000, 1000), ILNPDNS_EEXIST);
+	/* Expired: replaced, with the new expiry (seen again until 2000). */
+	assert_int_equal(store_replay_check_add(t, digest(1), 2000, 1001), 0);
+	assert_int_equal(store_replay_check_add(t, digest(1), 2000, 1500), ILNPDNS_EEXIST);
+	/* The old expiry index entry went with it: pruning at 1500 finds only
+	 * digest 2 (expiry 1000), and digest 1 stays. */
+	size_t n = 99;
+	assert_int_equal(store_replay_prune(t, 1500, 10, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_replay_check_add(t, digest(1), 2000, 1500), ILNPDNS_EEXIST);
+	assert_int_equal(store_replay_prune(t, 2001, 10, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_replay_prune(t, 5000, 10, &n), 0);
+	assert_int_equal(n, 0);
+	store_txn_abort(t);
+
+	/* A read transaction cannot record anything. */
+	assert_int_equal(store_txn_begin(f->st, false, &t), 0);
+	assert_int_equal(store_replay_check_add(t, digest(3), 10, 1), ILNPDNS_EINVAL);
+	store_txn_abort(t);
+}
+
+/* Pruning deletes only expired entries, oldest first, at most max a call. */
+static void test_replay_prune(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	size_t n;
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	/* Expiries 109 down to 100, inserted newest first. */
+	for (uint8_t i = 10; i > 0; i--)
+		assert_int_equal(store_replay_check_add(t, digest(i), 99u + i, 0), 0);
+	assert_int_equal(store_replay_prune(t, 105, 3, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_txn_commit(t), 0);
+
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	/* 100-102 went (absent: added again, with now 0 so nothing counts as
+	 * expired); 103 and 104 are still there. */
+	for (uint8_t i = 1; i <= 3; i++)
+		assert_int_equal(store_replay_check_add(t, digest(i), 99u + i, 0), 0);
+	for (uint8_t i = 4; i <= 10; i++)
+		assert_int_equal(store_replay_check_add(t, digest(i), 99u + i, 0), ILNPDNS_EEXIST);
+	store_txn_abort(t);
+
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_replay_prune(t, 105, 100, &n), 0);
+	assert_int_equal(n, 2); /* 103 and 104; 105 expires only after 105 */
+	assert_int_equal(store_replay_prune(t, 105, 100, &n), 0);
+	assert_int_equal(n, 0);
+	for (uint8_t i = 6; i <= 10; i++)
+		assert_int_equal(store_replay_check_add(t, digest(i), 99u + i, 105),
+		                 ILNPDNS_EEXIST);
+	assert_int_equal(store_replay_prune(t, 1000, 0, &n), 0);
+	assert_int_equal(n, 0); /* max 0 deletes nothing */
+	assert_int_equal(store_replay_prune(t, 1000, 100, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(store_txn_commit(t), 0);
+}
+
+/* The table survives close and reopen, and a database made before the
+ * replay tables existed opens and gets them. */
+static void test_replay_durable(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *t;
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_replay_check_add(t, digest(7), 5000, 100), 0);
+	assert_int_equal(store_txn_commit(t), 0);
+	store_close(f->st);
+	assert_int_equal(store_open(&f->st, f->dir, 64 << 20, 0), 0);
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_replay_check_add(t, digest(7), 5000, 200), ILNPDNS_EEXIST);
+	store_txn_abort(t);
+	load_example(f->st);
+	store_close(f->st);
+	f->st = NULL;
+
+	/* Remove both tables with liblmdb alone: the layout of an older database. */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "replay", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_dbi_open(txn, "replay-exp", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "replay", 0, &dbi), MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+
+	assert_int_equal(store_open(&f->st, f->dir, 64 << 20, 0), 0);
+	struct store_zone z;
+	uint8_t apex[256];
+	name("example.ilnp.", apex);
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	assert_int_equal(store_zone_get(t, apex, &z), 0);
+	assert_int_equal(z.serial, 42);
+	assert_int_equal(store_replay_check_add(t, digest(7), 5000, 200), 0);
+	assert_int_equal(store_replay_check_add(t, digest(7), 5000, 200), ILNPDNS_EEXIST);
+	assert_int_equal(store_txn_commit(t), 0);
+}
+
 /* Read one value of a sub-database with plain LMDB calls. */
 static MDB_val raw_get(MDB_txn *txn, const char *db, const void *key, size_t keylen)
 {
@@ -509,6 +639,7 @@ static void test_schema_on_disk(void **state)
 	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
 	assert_int_equal(store_zone_get(t, apex, &z), 0);
 	assert_int_equal(store_journal_append(t, &z, 42, 43, 1, 2, (const uint8_t *)"rrs", 3), 0);
+	assert_int_equal(store_replay_check_add(t, digest(0xab), 0x0102030405060708ull, 0), 0);
 	assert_int_equal(store_txn_commit(t), 0);
 	uint64_t t1 = (uint64_t)time(NULL);
 	/* LMDB forbids opening one environment twice in a process. */
@@ -562,6 +693,17 @@ static void test_schema_on_disk(void **state)
 	assert_memory_equal(p, "\0\0\0\x2a" "\0\0\0\x2b", 8);
 	assert_memory_equal(p + 16, "\0\0\0\1" "\0\0\0\2" "rrs", 11);
 
+	/* replay: digest (16 octets) -> expiry u64; replay-exp: expiry u64 |
+	 * digest -> empty. */
+	uint8_t dg[16], xk[24];
+	memset(dg, 0xab, 16);
+	memcpy(xk, "\1\2\3\4\5\6\7\10", 8);
+	memcpy(xk + 8, dg, 16);
+	assert_int_equal(raw_count(txn, "replay"), 1);
+	RAW_EQ(raw_get(txn, "replay", dg, 16), "\1\2\3\4\5\6\7\10");
+	assert_int_equal(raw_count(txn, "replay-exp"), 1);
+	assert_int_equal(raw_get(txn, "replay-exp", xk, 24).mv_size, 0);
+
 	/* clang-format on */
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
@@ -582,6 +724,9 @@ int main(void)
 	    cmocka_unit_test(test_map_full),
 	    cmocka_unit_test_setup_teardown(test_canonical_walk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schema_on_disk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_check_add, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_durable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "conf.h"
 #include "ilnpdns/dname.h"
@@ -634,6 +635,167 @@ static void test_replay(void **state)
 	writer_req_free(r[1]);
 }
 
+/* Close the writer and the store and open them again, as a restart does. */
+static void reopen(struct fixture *f)
+{
+	writer_free(f->w);
+	store_close(f->st);
+	assert_int_equal(store_open(&f->st, f->dir, 64 << 20, 0), 0);
+	assert_int_equal(writer_new(&f->w, f->st, &f->stats), 0);
+	writer_set_clock(f->w, fake_clock, &f->now);
+}
+
+/* Is the (key, MAC) of signed request m in the store's replay table? The
+ * digest is computed here as store.h documents it. */
+static bool replay_stored(struct fixture *f, const struct msg *m)
+{
+	uint8_t buf[ILNPDNS_DNAME_MAXLEN + ILNPDNS_TSIG_MAC_MAX], md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	size_t kl = ilnpdns_dname_len(m->st.key_name);
+	size_t ml = m->st.mac_len < 10 ? m->st.mac_len : 10;
+	memcpy(buf, m->st.key_name, kl);
+	memcpy(buf + kl, m->st.mac, ml);
+	assert_true(EVP_Digest(buf, kl + ml, md, &mdlen, EVP_sha256(), NULL));
+	struct store_txn *t;
+	assert_int_equal(store_txn_begin(f->st, true, &t), 0);
+	/* now 0: any stored entry counts as live; the probe is aborted. */
+	int rc = store_replay_check_add(t, md, 1, 0);
+	store_txn_abort(t);
+	assert_true(rc == 0 || rc == ILNPDNS_EEXIST);
+	return rc == ILNPDNS_EEXIST;
+}
+
+/* A replay answer: NOTAUTH, a TSIG (signed) with BADTIME, marked a replay. */
+static void check_replay_answer(const struct writer_req *r, uint16_t id)
+{
+	assert_int_equal(r->rcode, ILNPDNS_RCODE_NOTAUTH);
+	assert_int_equal(r->tsig_error, ILNPDNS_TSIG_BADTIME);
+	assert_true(r->tsig.replay);
+	assert_non_null(r->why);
+	assert_string_equal(r->why, "TSIG replay");
+	assert_int_equal(check_answer(r, id, 1), ILNPDNS_RCODE_NOTAUTH);
+}
+
+/* Added, deleted, restart, the add replayed within the fudge: refused, and
+ * the record stays absent. The entry is pruned once expired. */
+static void test_replay_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct msg m, del;
+	struct writer_req *r;
+	uint64_t fails0 = f->stats.update.tsig_failures;
+
+	msg_begin(&m, 21);
+	add_l64(&m, "new1", 21);
+	tsig_sign(f, &m, &f->key);
+	assert_int_equal(one(f, &m, "192.0.2.10", NULL), ILNPDNS_RCODE_NOERROR);
+	assert_int_equal(rr_count(f, "new1", ILNPDNS_T_L64), 1);
+	assert_true(replay_stored(f, &m));
+
+	msg_begin(&del, 22);
+	msg_rr(&del, SEC_UPD, "new1", ILNPDNS_T_L64, ILNPDNS_C_ANY, 0, NULL, 0);
+	tsig_sign(f, &del, &f->key);
+	assert_int_equal(one(f, &del, "192.0.2.10", NULL), ILNPDNS_RCODE_NOERROR);
+	assert_int_equal(rr_count(f, "new1", ILNPDNS_T_L64), 0);
+	uint32_t s = serial(f);
+
+	reopen(f);
+	f->now += 60;
+	assert_int_equal(one(f, &m, "192.0.2.10", &r), ILNPDNS_RCODE_NOTAUTH);
+	check_replay_answer(r, 21);
+	writer_req_free(r);
+	assert_int_equal(rr_count(f, "new1", ILNPDNS_T_L64), 0);
+	assert_int_equal(serial(f), s);
+	assert_int_equal(f->stats.update.tsig_failures, fails0 + 1);
+
+	/* Past Time Signed + fudge + margin, the next batch prunes both. */
+	f->now = T0 + ILNPDNS_TSIG_FUDGE + 60;
+	msg_begin(&m, 23);
+	add_l64(&m, "new2", 23);
+	tsig_sign(f, &m, &f->key);
+	assert_int_equal(one(f, &m, "192.0.2.10", NULL), ILNPDNS_RCODE_NOERROR);
+	assert_false(replay_stored(f, &del));
+	assert_true(replay_stored(f, &m));
+}
+
+/* A signed update whose prerequisite fails changes nothing, yet its MAC is
+ * committed: replayed after a restart, it is refused as a replay. */
+static void test_replay_failed_prereq(void **state)
+{
+	struct fixture *f = *state;
+	struct msg m;
+	struct writer_req *r;
+
+	msg_begin(&m, 31);
+	pre_exists(&m, "nohost", ILNPDNS_T_L64);
+	add_l64(&m, "new3", 31);
+	tsig_sign(f, &m, &f->key);
+	assert_int_equal(one(f, &m, "192.0.2.10", NULL), ILNPDNS_RCODE_NXRRSET);
+	assert_true(replay_stored(f, &m));
+	/* In a later batch without a restart too. */
+	assert_int_equal(one(f, &m, "192.0.2.10", &r), ILNPDNS_RCODE_NOTAUTH);
+	check_replay_answer(r, 31);
+	writer_req_free(r);
+
+	reopen(f);
+	f->now += 5;
+	assert_int_equal(one(f, &m, "192.0.2.10", &r), ILNPDNS_RCODE_NOTAUTH);
+	check_replay_answer(r, 31);
+	writer_req_free(r);
+	assert_int_equal(rr_count(f, "new3", ILNPDNS_T_L64), 0);
+	assert_int_equal(serial(f), 100);
+}
+
+#define MANY_UPDATES 9000 /* beyond the 8,192 entries of the old in-memory table */
+#define MANY_BATCH   500
+
+/* After more signed updates than the old table held, a replay is refused. */
+static void test_replay_after_many(void **state)
+{
+	struct fixture *f = *state;
+	static struct msg m, first;
+	struct writer_req *reqs[MANY_BATCH], *r;
+
+	msg_begin(&first, 1);
+	add_l64(&first, "new4", 1);
+	tsig_sign(f, &first, &f->key);
+	assert_int_equal(one(f, &first, "192.0.2.10", NULL), ILNPDNS_RCODE_NOERROR);
+	unsigned nxrrset = 0;
+	for (unsigned i = 0; i < MANY_UPDATES; i += MANY_BATCH) {
+		for (unsigned k = 0; k < MANY_BATCH; k++) {
+			/* Distinct IDs: distinct MACs, each a new replay entry. */
+			msg_begin(&m, (uint16_t)(2 + i + k));
+			pre_exists(&m, "nohost", ILNPDNS_T_L64);
+			tsig_sign(f, &m, &f->key);
+			reqs[k] = req_from(&m, "192.0.2.10");
+		}
+		assert_int_equal(batch(f, reqs, MANY_BATCH), 0);
+		for (unsigned k = 0; k < MANY_BATCH; k++) {
+			nxrrset += reqs[k]->rcode == ILNPDNS_RCODE_NXRRSET;
+			writer_req_free(reqs[k]);
+		}
+	}
+	assert_int_equal(nxrrset, MANY_UPDATES);
+	f->now += 30;
+	assert_int_equal(one(f, &first, "192.0.2.20", &r), ILNPDNS_RCODE_NOTAUTH);
+	check_replay_answer(r, 1);
+	writer_req_free(r);
+	/* And every one of the others is still remembered too (sampled). */
+	for (unsigned i = 0; i < MANY_UPDATES; i += 997) {
+		msg_begin(&m, (uint16_t)(2 + i));
+		pre_exists(&m, "nohost", ILNPDNS_T_L64);
+		f->now -= 30;
+		tsig_sign(f, &m, &f->key);
+		f->now += 30;
+		/* One source each: update-fail-limit (3) counts replays too. */
+		char src[32];
+		snprintf(src, sizeof(src), "192.0.3.%u", 1 + i / 997);
+		assert_int_equal(one(f, &m, src, &r), ILNPDNS_RCODE_NOTAUTH);
+		check_replay_answer(r, (uint16_t)(2 + i));
+		writer_req_free(r);
+	}
+}
+
 /* ==== the per-source failure limit ==== */
 
 static void test_fail_limit(void **state)
@@ -1031,6 +1193,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_group_commit_in_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_auth_before_prereqs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_failed_prereq, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_after_many, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fail_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unsigned_prefix, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sig0, setup, teardown),

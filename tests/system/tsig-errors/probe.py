@@ -24,6 +24,14 @@ Phases:
          holds; structure errors (two signatures, TSIG not last).
   limit  (server with update-fail-limit: 3) three forged signatures, then a
          good one from the same source is REFUSED, unsigned.
+  replay-save     (issue 3) a signed add, NOERROR, its octets saved in the
+                  file $PROBE_STATE, then a second update deletes the TXT;
+  replay-restart  (run after ilnpdnsd restarted on the same database) the
+                  saved octets again, within the fudge: NOTAUTH/BADTIME,
+                  signed, and the TXT stays absent;
+  replay-many     a signed add and its undo, then MANY_UPDATES other signed
+                  updates (TCP, pipelined, bounded in time), then the add
+                  again: NOTAUTH/BADTIME, nothing added.
 """
 import hmac
 import os
@@ -366,6 +374,22 @@ def replays(admin):
     check(txt_of("r.example.ilnp.") == ["once"], "replay: the TXT is there once")
 
 
+def replay_truncated(trunc):
+    """A copy whose MAC is cut shorter (still at least the key's minimum) is the same
+    request: the replay defence must not count it as a new one."""
+    m = update(0x480, updates=[add_txt("trunc.example.ilnp.", "cut")])
+    t = int(time.time())
+    msg, mac = sign(m, trunc, at=t)
+    check_signed(exchange(msg, trunc, mac), trunc, 0, "trunc-key: the original, whole MAC",
+                 0x480, mac)
+    for n in (16, 24):
+        short, smac = sign(m, trunc, at=t, mac=mac[:n])
+        ans = exchange(short, trunc, smac)
+        check(ans.rcode == 9 and ans.tsig is not None and ans.tsig["error"] == BADTIME,
+              "replay with the MAC cut to %d octets: NOTAUTH/BADTIME (got %s)"
+              % (n, ans.name()))
+
+
 def learns_nothing(admin, limited):
     """Without a valid signature, the answer does not depend on the zone's content."""
     true_pre = rr("host1.example.ilnp.", T_ANY, C_ANY, 0, b"")
@@ -414,12 +438,16 @@ def sig0_structure(admin):
     a = Answer(send_udp(with_rr(with_rr(body, sig), opt)), admin, b"")
     check(a.rcode == 1, "a SIG(0) that is not the last RR: FORMERR (got %s)" % a.name())
     signed, mac = sign(with_rr(body, sig), admin)
-    # TSIG last, a SIG before it: the TSIG authenticates, the SIG is data (2931 ignored).
+    # TSIG last, a SIG before it: the TSIG is found (it is the last RR) and
+    # authenticates; writer.c then looks for no SIG(0) at all, and the SIG is
+    # an additional RR that update.c parses and otherwise ignores (RFC 2136
+    # applies only the prerequisite and update sections). So: NOERROR, signed, added.
     a = exchange(signed, admin, mac)
-    there = txt_of("s.example.ilnp.") == ["x"]
-    check(a.tsig is not None and a.mac_ok and ((a.rcode == 0 and there) or
-                                               (a.rcode == 1 and not there)),
-          "SIG then TSIG: judged by the TSIG, the answer signed (got %s)" % a.name())
+    check(a.rcode == 0 and a.tsig is not None and a.mac_ok,
+          "SIG then TSIG: NOERROR, judged by the TSIG alone, the answer signed (got %s)" %
+          a.name())
+    check(txt_of("s.example.ilnp.") == ["x"],
+          "SIG then TSIG: the update was applied (s.example.ilnp. TXT \"x\")")
     a = Answer(send_udp(with_rr(sign(body, admin)[0], sig)), admin, b"")
     check(a.rcode == 1, "TSIG then SIG(0): FORMERR (got %s)" % a.name())
 
@@ -438,6 +466,87 @@ def fail_limit(admin):
     check(txt_of("l.example.ilnp.") == [], "limit: nothing added")
 
 
+# ---- replays across restarts and beyond any cache size (issue 3) ----
+
+MANY_UPDATES = 9000  # more than the 8,192 entries of the old in-memory table
+MANY_WINDOW = 256    # answers outstanding on the connection at most
+MANY_SECONDS = 150   # the bound; well inside the 300 s fudge of the replayed add
+
+
+def add_then_delete(admin, qid, owner, what):
+    """A signed add (NOERROR) and a signed delete of it; returns the add's octets and MAC."""
+    msg, mac = sign(update(qid, updates=[add_txt(owner, what)]), admin)
+    check_signed(exchange(msg, admin, mac), admin, 0, "%s: the add" % what, qid, mac)
+    check(txt_of(owner) == [what], "%s: the TXT is served" % what)
+    dmsg, dmac = sign(update(qid + 1, updates=[rr(owner, T_TXT, C_ANY, 0, b"")]), admin)
+    check_signed(exchange(dmsg, admin, dmac), admin, 0, "%s: the delete" % what, qid + 1, dmac)
+    check(txt_of(owner) == [], "%s: the TXT is gone" % what)
+    return msg, mac
+
+
+def signed_at(msg):
+    """Time Signed and MAC of a signed request (its last RR is the TSIG)."""
+    p = read_name(msg, parse(msg)[1][-1].rdata_at)[1]
+    hi, lo, _, maclen = struct.unpack("!HIHH", msg[p:p + 10])
+    return (hi << 32) | lo, msg[p + 10:p + 10 + maclen]
+
+
+def check_replayed(admin, msg, mac, owner, what):
+    qid = struct.unpack("!H", msg[:2])[0]
+    age = int(time.time()) - signed_at(msg)[0]
+    ans = exchange(msg, admin, mac)
+    # Within the fudge, BADTIME can only be the replay defence.
+    check(age < 300 and ans.rcode == 9 and ans.id == qid and ans.tsig is not None and
+          ans.tsig["error"] == BADTIME and ans.mac_ok,
+          "%s: the add replayed %d s after signing: NOTAUTH/BADTIME, signed (got %s)" % (
+              what, age, ans.name()))
+    check(txt_of(owner) == [], "%s: the TXT stays absent" % what)
+
+
+def replay_save(admin, path):
+    msg, _ = add_then_delete(admin, 0x800, "restart.example.ilnp.", "before-restart")
+    with open(path, "wb") as f:
+        f.write(msg)
+
+
+def replay_restart(admin, path):
+    with open(path, "rb") as f:
+        msg = f.read()
+    check_replayed(admin, msg, signed_at(msg)[1], "restart.example.ilnp.", "after a restart")
+
+
+def replay_many(admin):
+    owner = "many.example.ilnp."
+    msg, mac = add_then_delete(admin, 0x900, owner, "before-many")
+    nope = rr("nope-many.example.ilnp.", T_ANY, C_ANY, 0, b"")
+    start = time.monotonic()
+    rcodes = {}
+    sent = 0
+    try:
+        s = connect("127.0.0.1", PORT, timeout=30.0)
+        while sent < MANY_UPDATES and time.monotonic() - start < MANY_SECONDS:
+            n = min(MANY_WINDOW, MANY_UPDATES - sent)
+            # Distinct IDs (and times): distinct MACs, each one a new entry.
+            batch = [sign(update(0x1000 + sent + i, prereqs=[nope]), admin)[0]
+                     for i in range(n)]
+            s.sendall(b"".join(framed(m) for m in batch))
+            for _ in range(n):
+                a = recv_msg(s)
+                rc = None if a is None else struct.unpack("!H", a[2:4])[0] & 0xF
+                rcodes[rc] = rcodes.get(rc, 0) + 1
+            sent += n
+        s.close()
+    except OSError as e:
+        print("replay-many: connection failed after %d: %s" % (sent, e), flush=True)
+    took = time.monotonic() - start
+    print("replay-many: %d signed updates in %.1f s (%.0f/s)" % (
+        sent, took, sent / took if took else 0), flush=True)
+    check(sent == MANY_UPDATES and rcodes == {3: MANY_UPDATES},
+          "%d other signed updates over TCP, each answered NXDOMAIN (prerequisite) (got %s)" % (
+              MANY_UPDATES, rcodes))
+    check_replayed(admin, msg, mac, owner, "after %d other updates" % sent)
+
+
 def main():
     global PORT
     phase, PORT = sys.argv[1], int(sys.argv[2])
@@ -445,12 +554,19 @@ def main():
     admin = keys["admin-key."]
     if phase == "limit":
         fail_limit(admin)
+    elif phase == "replay-save":
+        replay_save(admin, os.environ["PROBE_STATE"])
+    elif phase == "replay-restart":
+        replay_restart(admin, os.environ["PROBE_STATE"])
+    elif phase == "replay-many":
+        replay_many(admin)
     else:
         stranger = Key("stranger-key.", "hmac-sha256", os.urandom(32))
         signed_update_rcodes(admin, keys["limited-key."])
         signed_queries(admin, stranger)
         tsig_errors(admin, stranger, keys["sha1-key."], keys["trunc-key."], keys["md5-key."])
         replays(admin)
+        replay_truncated(keys["trunc-key."])
         learns_nothing(admin, keys["limited-key."])
         sig0_structure(admin)
     print("probe.py finished", flush=True)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# run.sh -- RFC 8945 TSIG answers on the wire, key sources and algorithms, unsigned sources and the failure limit, with probe.py, nsupdate and knsupdate.
+# run.sh -- RFC 8945 TSIG answers on the wire, replays (restart, many updates), key sources and algorithms, unsigned sources and the failure limit, with probe.py, nsupdate and knsupdate.
 #
 # probe.py signs and verifies with its own TSIG (Python hmac, written from
 # the RFC), so the server's answers are checked by code that shares nothing
@@ -131,6 +131,20 @@ run_probe()
 	st_eq "probe.py $1 ran to its end" 1 "$done"
 }
 run_probe main
+
+# ---- replays: across a restart, and after thousands of other updates (issue 3) ----
+# The replay table is in the store: the same signed octets are refused after
+# ilnpdnsd restarts on the same database, and after more signed updates than
+# any fixed-size table would hold.
+export PROBE_STATE="$ST_DIR/replay.bin"
+replays_logged() { grep -c "NOTAUTH (TSIG replay)" "$log"; }
+before=$(replays_logged)
+run_probe replay-save
+st_stop_ilnpdnsd || st_fail "ilnpdnsd needed KILL"
+st_start_ilnpdnsd "$conf"
+run_probe replay-restart
+run_probe replay-many
+st_eq "both replays are logged as TSIG replays" $((before + 2)) "$(replays_logged)"
 
 # ---- the tools: nsupdate and knsupdate on the same cases ----
 # upd TOOL KEYARGS [local ADDR]: the commands on stdin; prints the RCODE as

@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 DEPS="build-essential autoconf automake libtool pkg-config libldns-dev libevent-dev libssl-dev
 liblmdb-dev libyaml-dev libcmocka-dev dnsutils bind9-utils knot-dnsutils knot-dnssecutils ldnsutils
-nsd bind9 knot lmdb-utils faketime mandoc iproute2 procps python3
+nsd bind9 knot lmdb-utils faketime mandoc iproute2 procps python3 strace
 clang libclang-rt-dev systemd"
 
 install_deps() {

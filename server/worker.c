@@ -1214,6 +1214,10 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = c->w;
 
 	if (what & EV_TIMEOUT) {
+		/* RFC 7766 6.2.3: a connection whose update is still at the
+		 * writer is not idle; the persistent timer fires again later. */
+		if (c->refs > 0)
+			return;
 		/* RFC 7766 6.2.3: reclaim idle connections. */
 		w->stats->tcp_timeouts++;
 		conn_close(c);

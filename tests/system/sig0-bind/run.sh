@@ -13,8 +13,10 @@
 # A difference is accepted only when allow.txt lists it with the RFC rule
 # that settles it; an entry that matches no difference fails, so the list
 # stays true.
+# shellcheck disable=SC2154 # nokey, rogue and late come from sig0_make_keys
 . "${top_srcdir:-$(dirname "$0")/../../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/update/common.sh"
+. "$top_srcdir/tests/system/sig0/keys.sh"
 
 st_need dig nsupdate dnssec-keygen tsig-keygen named named-checkconf named-checkzone timeout
 st_need_built "$ST_ILNPDNSD" "$UPD_UPDSEND"
@@ -25,27 +27,7 @@ st_init
 upd_make_keys
 zone="$ST_DIR/example.ilnp.zone"
 upd_make_zone "$zone"
-KD="$ST_DIR/sig0"
-mkdir -p "$KD"
-# keygen NAME ALG: make a KEY pair in $KD, print the path stem.
-keygen()
-{
-	local stem
-	stem=$(cd "$KD" && dnssec-keygen -q -T KEY -a "$2" -n HOST "$1" 2>/dev/null) ||
-		st_fatal "dnssec-keygen -a $2 $1 failed"
-	echo "$KD/$stem"
-}
-declare -A KEY
-for alg in ED25519 ECDSAP256SHA256 RSASHA256; do
-	KEY[$alg]=$(keygen host1.example.ilnp. "$alg")
-	grep -v '^;' "${KEY[$alg]}.key" >>"$zone"
-done
-# Not in the zone: a signer name with no KEY at all, a second Ed25519 key for
-# host1 (the wrong key: its tag matches no KEY there), and late's key, whose
-# KEY a TSIG-signed update adds later.
-nokey=$(keygen nokey.example.ilnp. ED25519)
-rogue=$(keygen host1.example.ilnp. ED25519)
-late=$(keygen late.example.ilnp. ECDSAP256SHA256)
+sig0_make_keys "$zone"
 named-checkzone -q "$UPD_ZONE" "$zone" || st_fatal "zone with KEY records does not load"
 
 # The SIG(0) rules, the same text for both servers, ahead of the TSIG rules.
@@ -58,55 +40,14 @@ grant late.example.ilnp. self late.example.ilnp. TXT
 EOF
 }
 
-# start_named PORT: BIND named -g serving the zone file with the TSIG keys
-# and the policy; everything it writes stays in $ST_DIR/named. Sets NAMED_PID.
-start_named()
-{
-	local nd="$ST_DIR/named" k
-	mkdir -p "$nd"
-	cp "$zone" "$nd/example.ilnp.zone"
-	{
-		cat <<EOF
-options {
-	directory "$nd";
-	listen-on port $1 { 127.0.0.1; };
-	listen-on-v6 { none; };
-	pid-file "$nd/named.pid";
-	session-keyfile "$nd/session.key";
-	managed-keys-directory "$nd";
-	recursion no;
-	dnssec-validation no;
-	notify no;
-};
-controls { };
-EOF
-		for k in $UPD_KEYS_LIST $UPD_KEYS_FILE; do
-			echo "include \"$UPD_KEYDIR/$k.key\";"
-		done
-		echo "zone \"example.ilnp\" {"
-		echo "	type primary;"
-		echo "	file \"$nd/example.ilnp.zone\";"
-		echo "	update-policy {"
-		# common.sh's translation for the TSIG rules (BIND's self ignores NAME).
-		{
-			sig0_policy
-			upd_policy | sed -e 's/ selfsub / subdomain /' -e 's/ self / name /'
-		} | sed -e 's/^/		/' -e 's/$/;/'
-		echo "	};"
-		echo "};"
-	} >"$nd/named.conf"
-	named-checkconf "$nd/named.conf" || st_fatal "named-checkconf failed"
-	st_spawn "$ST_DIR/named.log" named -g -c "$nd/named.conf"
-	NAMED_PID=$ST_PID
-	st_wait_log "$NAMED_PID" "$ST_DIR/named.log" "all zones loaded" 20 || st_fatal "named did not start"
-}
-
 PORT=$(st_free_port)
 BPORT=$(st_free_port "$PORT")
 mapfile -t rules < <(sig0_policy)
 upd_ilnp_conf "$ST_DIR/ilnpdnsd.yaml" "$PORT" "$ST_DIR/db" "$zone" "${rules[@]}"
 st_start_ilnpdnsd "$ST_DIR/ilnpdnsd.yaml"
-start_named "$BPORT"
+# named gets the SIG(0) rules as they are (BIND's self matches the SIG(0)
+# signer name), then common.sh's translation of the TSIG rules.
+upd_start_named "$BPORT" "$zone" "$(sig0_policy)"
 BVER=$(named -v | awk '{ print $2 }')
 st_log "ilnpdnsd on $PORT (pid $ILNPDNSD_PID), named $BVER on $BPORT (pid $NAMED_PID)"
 
@@ -162,31 +103,7 @@ note BIND named "$BPORT" start
 st_eq "both servers start from the same serial" "${SER[ilnp]}" "${SER[named]}"
 st_eq "both servers start with the same watched records" "${SNAP[ilnp]}" "${SNAP[named]}"
 
-USED="$ST_DIR/allow.used"
-: >"$USED"
-DIFFS=0
-# allowed DESC ILNP BIND: print the rule if allow.txt accepts this difference.
-# Lines: DESC | ilnpdnsd outcome | BIND outcome | rule (# starts a comment).
-allowed()
-{
-	awk -F ' *[|] *' -v d="$1" -v a="$2" -v b="$3" '
-		/^#/ || NF < 4 { next }
-		$1 == d && $2 == a && $3 == b { print $4; found = 1; exit }
-		END { exit !found }' "$ALLOW"
-}
-same()
-{
-	local rule
-	if [ "$2" = "$3" ]; then
-		st_pass "$1: ilnpdnsd and BIND agree ($2)"
-	elif rule=$(allowed "$1" "$2" "$3"); then
-		st_pass "$1: differs as allowed: ilnpdnsd '$2', BIND '$3' -- $rule"
-		printf '%s\n' "$1" >>"$USED"
-		DIFFS=$((DIFFS + 1))
-	else
-		st_fail "$1: ilnpdnsd '$2', BIND '$3' (not in allow.txt)"
-	fi
-}
+upd_allow_init "$ALLOW"
 
 # nsup_to PORT KFILE|- [-v]: nsupdate with the body in $BODY, signed with
 # SIG(0) by KFILE.private, or unsigned for -; print the RCODE.
@@ -211,7 +128,7 @@ nsup()
 	ri=$RES
 	note BIND named "$BPORT" "$(nsup_to "$BPORT" "$k" "$@")"
 	rb=$RES
-	same "$desc" "$ri" "$rb"
+	upd_same "$desc" "$ri" "$rb"
 	if [ $SIG0_UNVERIFIED = 1 ] && [ "$k" != - ]; then
 		note BIND named "$BPORT" "$(nsup_to "$BPORT" - "$@")"
 		ru=$RES
@@ -231,7 +148,7 @@ send()
 	note ilnpdnsd ilnp "$PORT" "$(send_to "$PORT" "$2" "$3" "$4")"
 	ri=$RES
 	note BIND named "$BPORT" "$(send_to "$BPORT" "$2" "$3" "$4")"
-	same "$1" "$ri" "$RES"
+	upd_same "$1" "$ri" "$RES"
 }
 
 n=0
@@ -280,7 +197,7 @@ tsig()
 	ri=$RES
 	# shellcheck disable=SC2046
 	note BIND named "$BPORT" "$(nsup_to "$BPORT" - $(upd_key_args admin))"
-	same "$1" "$ri" "$RES"
+	upd_same "$1" "$ri" "$RES"
 }
 tsig "TSIG admin-key adds late's KEY" <<EOF
 update add late.example.ilnp. 300 KEY $keyrr
@@ -295,15 +212,6 @@ nsup "late after its KEY was deleted" "$late" <<'EOF'
 update add late.example.ilnp. 300 TXT "too late"
 EOF
 
-# Every allow.txt entry must still describe a real difference.
-while IFS= read -r line; do
-	case $line in '#'* | '') continue ;; esac
-	d=$(printf '%s\n' "$line" | awk -F ' *[|] *' '{ print $1 }')
-	if grep -qxF -- "$d" "$USED"; then
-		st_pass "allow.txt entry used: $d"
-	else
-		st_fail "allow.txt entry matches no difference any more: $d"
-	fi
-done <"$ALLOW"
-st_log "$DIFFS allowed differences between ilnpdnsd and BIND $BVER"
+upd_allow_all_used
+st_log "$UPD_DIFFS allowed differences between ilnpdnsd and BIND $BVER"
 st_done

@@ -6,8 +6,10 @@
 # zone file before the first start (and one later by update). nsupdate -k
 # signs with the current clock; updsend -k signs with a shifted clock for the
 # time window (nsupdate hangs under faketime, see updsend.c).
+# shellcheck disable=SC2154 # nokey, rogue and late come from sig0_make_keys
 . "${top_srcdir:-$(dirname "$0")/../../..}/tests/system/lib.sh"
 . "$top_srcdir/tests/system/update/common.sh"
+. "$top_srcdir/tests/system/sig0/keys.sh"
 
 st_need dig nsupdate dnssec-keygen tsig-keygen named-checkzone timeout
 st_need_built "$ST_ILNPDNSD" "$UPD_UPDSEND"
@@ -16,26 +18,7 @@ st_init
 upd_make_keys
 zone="$ST_DIR/example.ilnp.zone"
 upd_make_zone "$zone"
-KD="$ST_DIR/sig0"
-mkdir -p "$KD"
-# keygen NAME ALG: make a KEY pair in $KD, print the path stem.
-keygen()
-{
-	local stem
-	stem=$(cd "$KD" && dnssec-keygen -q -T KEY -a "$2" -n HOST "$1" 2>/dev/null) ||
-		st_fatal "dnssec-keygen -a $2 $1 failed"
-	echo "$KD/$stem"
-}
-declare -A KEY
-for alg in ED25519 ECDSAP256SHA256 RSASHA256; do
-	KEY[$alg]=$(keygen host1.example.ilnp. "$alg")
-	grep -v '^;' "${KEY[$alg]}.key" >>"$zone"
-done
-# Keys whose KEY records the zone does not hold: a signer name without any
-# KEY, and a second Ed25519 key for host1 (tag not in the zone).
-nokey=$(keygen nokey.example.ilnp. ED25519)
-rogue=$(keygen host1.example.ilnp. ED25519)
-late=$(keygen late.example.ilnp. ECDSAP256SHA256)
+sig0_make_keys "$zone"
 # The candidate cap (sig0.h, README): signers whose KEY RRset holds decoys
 # placed before the real KEY, in file order and in canonical order (each
 # decoy is the real RDATA with one octet lowered). capN-tag: N decoys with
@@ -70,7 +53,7 @@ PY
 }
 declare -A CAP
 for c in cap1-tag cap2-tag cap15-any cap16-any; do
-	CAP[$c]=$(keygen "$c.example.ilnp." RSASHA256)
+	CAP[$c]=$(sig0_keygen "$c.example.ilnp." RSASHA256)
 	n=${c#cap}
 	decoys "${CAP[$c]}.key" "${n%-*}" "$([ "${c#*-}" = tag ] && echo 1 || echo 0)" >>"$zone" ||
 		st_fatal "cannot make decoy KEYs for $c"

@@ -2,7 +2,7 @@
 # common.sh -- keys, zone, configs (ilnpdnsd and BIND named) and update/check drivers for the update tests.
 #
 # Sourced after tests/system/lib.sh by tests/system/update/run.sh,
-# update-bind/run.sh, sig0/run.sh and crash/run.sh. The case list
+# update-bind/run.sh, sig0/run.sh, sig0-bind/run.sh and crash/run.sh. The case list
 # (update/cases.sh) only calls u, k, x, z, ch, nc and sr; the functions
 # here carry them out against one server (UPD_PORT) and record what
 # happened in UPD_LAST_RCODE, UPD_PREV_SERIAL and UPD_SERIAL.
@@ -103,12 +103,13 @@ upd_ilnp_conf()
 	} >"$file"
 }
 
-# upd_start_named PORT ZONEFILE: BIND named -g on 127.0.0.1 with the same
-# keys and the policy translated; everything it writes stays in $ST_DIR/named.
-# Sets NAMED_PID.
+# upd_start_named PORT ZONEFILE [RULES]: BIND named -g on 127.0.0.1 with the
+# same keys and the policy translated, after RULES (update-policy lines,
+# one a line, taken as they are); everything it writes stays in
+# $ST_DIR/named. Sets NAMED_PID.
 upd_start_named()
 {
-	local port=$1 zone=$2 nd="$ST_DIR/named" k
+	local port=$1 zone=$2 rules=${3:-} nd="$ST_DIR/named" k
 	mkdir -p "$nd"
 	cp "$zone" "$nd/example.ilnp.zone"
 	{
@@ -134,8 +135,10 @@ EOF
 		echo "	type primary;"
 		echo "	file \"$nd/example.ilnp.zone\";"
 		echo "	update-policy {"
-		upd_policy | sed -e 's/ selfsub / subdomain /' -e 's/ self / name /' \
-			-e 's/^/		/' -e 's/$/;/'
+		{
+			[ -z "$rules" ] || printf '%s\n' "$rules"
+			upd_policy | sed -e 's/ selfsub / subdomain /' -e 's/ self / name /'
+		} | sed -e 's/^/		/' -e 's/$/;/'
 		echo "	};"
 		echo "};"
 	} >"$nd/named.conf"
@@ -144,6 +147,61 @@ EOF
 	NAMED_PID=$ST_PID
 	# Not "running": named prints "running on Linux ..." before it loads the zone.
 	st_wait_log "$NAMED_PID" "$ST_DIR/named.log" "all zones loaded" 20 || st_fatal "named did not start"
+}
+
+# --- ilnpdnsd and BIND compared -------------------------------------------
+
+# upd_allow_init ALLOWFILE: start comparing against ALLOWFILE, whose lines
+# are DESC | ilnpdnsd outcome | BIND outcome | rule (# starts a comment).
+# UPD_DIFFS counts the allowed differences met.
+upd_allow_init()
+{
+	UPD_ALLOW=$1
+	UPD_USED="$ST_DIR/allow.used"
+	: >"$UPD_USED"
+	UPD_DIFFS=0
+}
+
+# upd_allowed DESC ILNP BIND: print the rule if the allow file accepts this
+# difference.
+upd_allowed()
+{
+	awk -F ' *[|] *' -v d="$1" -v a="$2" -v b="$3" '
+		/^#/ || NF < 4 { next }
+		$1 == d && $2 == a && $3 == b { print $4; found = 1; exit }
+		END { exit !found }' "$UPD_ALLOW"
+}
+
+# upd_same DESC ILNP BIND: pass when equal; an allowed difference passes and
+# is logged with its rule; anything else fails.
+upd_same()
+{
+	local rule
+	if [ "$2" = "$3" ]; then
+		st_pass "$1: ilnpdnsd and BIND agree ($2)"
+	elif rule=$(upd_allowed "$1" "$2" "$3"); then
+		st_pass "$1: differs as allowed: ilnpdnsd '$2', BIND '$3' -- $rule"
+		printf '%s\n' "$1" >>"$UPD_USED"
+		UPD_DIFFS=$((UPD_DIFFS + 1))
+	else
+		st_fail "$1: ilnpdnsd '$2', BIND '$3' (not in allow.txt)"
+	fi
+}
+
+# upd_allow_all_used: every entry of the allow file must still describe a
+# real difference, so the list stays true.
+upd_allow_all_used()
+{
+	local line d
+	while IFS= read -r line; do
+		case $line in '#'* | '') continue ;; esac
+		d=$(printf '%s\n' "$line" | awk -F ' *[|] *' '{ print $1 }')
+		if grep -qxF -- "$d" "$UPD_USED"; then
+			st_pass "allow.txt entry used: $d"
+		else
+			st_fail "allow.txt entry matches no difference any more: $d"
+		fi
+	done <"$UPD_ALLOW"
 }
 
 # --- running updates ------------------------------------------------------

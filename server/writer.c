@@ -779,11 +779,11 @@ struct batch {
 /*
  * Steps 1-3 of the design for every request of the batch in one write
  * transaction, left open in *txn (NULL if it could not begin: every request
- * is SERVFAIL then). *changed: the transaction must be committed (some update
+ * is SERVFAIL then). *must_commit: the transaction must be committed (some update
  * changed a zone, or a signed request left its replay entry).
  */
 static void batch_apply(struct writer *w, const struct conf *conf, struct batch *b,
-                        struct store_txn **txn, bool *changed)
+                        struct store_txn **txn, bool *must_commit)
 {
 	bool durable = false;
 	bool capture = w->hook && w->want_rrs && w->want_rrs(w->hook_arg);
@@ -793,7 +793,7 @@ static void batch_apply(struct writer *w, const struct conf *conf, struct batch 
 		log_err("update: cannot begin a write transaction: %s", ilnpdns_strerror(rc));
 		*txn = NULL;
 	}
-	*changed = false;
+	*must_commit = false;
 	if (rc == 0)
 		replay_prune(*txn, b->now);
 	for (size_t i = 0; i < b->n; i++) {
@@ -816,12 +816,12 @@ static void batch_apply(struct writer *w, const struct conf *conf, struct batch 
 		process_one(w, conf, *txn, r, b->now, b->chs ? &b->chs[i] : &scratch,
 		            capture && b->chs, &durable);
 		free(scratch.rrs);
-		*changed |= r->changed;
+		*must_commit |= r->changed;
 	}
 	/* A replay entry must be durable before its answer leaves, even when
 	 * no update changed a zone (a failed prerequisite cannot be replayed
-	 * after a restart either): the caller commits when *changed. */
-	*changed |= durable;
+	 * after a restart either): the caller commits when *must_commit. */
+	*must_commit |= durable;
 }
 
 /*
@@ -891,13 +891,13 @@ int writer_process_batch(struct writer *w, const struct conf *conf, struct write
 {
 	struct batch b = {.reqs = (struct writer_req **)reqs, .n = n, .now = w->now(w->now_arg)};
 	struct store_txn *txn;
-	bool changed;
+	bool must_commit;
 	int rc;
 
-	batch_apply(w, conf, &b, &txn, &changed);
+	batch_apply(w, conf, &b, &txn, &must_commit);
 	if (!txn) {
 		rc = ILNPDNS_ESTORE;
-	} else if (changed) {
+	} else if (must_commit) {
 		/* One durable commit for the batch; a batch that wrote nothing
 		 * (no change, no replay entry) needs no flush at all. */
 		rc = store_txn_commit(txn);
@@ -965,10 +965,10 @@ static void *writer_main(void *arg)
 
 		b.now = w->now(w->now_arg);
 		struct store_txn *txn;
-		bool changed;
+		bool must_commit;
 		int rc = ILNPDNS_ESTORE;
-		batch_apply(w, conf, &b, &txn, &changed);
-		if (txn && changed) {
+		batch_apply(w, conf, &b, &txn, &must_commit);
+		if (txn && must_commit) {
 			rc = store_txn_commit(txn);
 			if (rc)
 				log_err("update: group commit of %zu updates failed: %s", b.n,

@@ -20,12 +20,7 @@ strace -o /dev/null true 2>/dev/null || st_skip "strace cannot trace here (ptrac
 TRACEPY="$top_srcdir/tests/system/commit-order/trace.py"
 N_UDP=${COMMIT_ORDER_UDP:-4}
 N_TCP=${COMMIT_ORDER_TCP:-4}
-upd_make_keys
-zone="$ST_DIR/example.ilnp.zone"
-upd_make_zone "$zone"
-PORT=$(st_free_port)
-conf="$ST_DIR/ilnpdnsd.yaml"
-upd_ilnp_conf "$conf" "$PORT" "$ST_DIR/db" "$zone"
+upd_setup
 TRACE="$ST_DIR/strace.out"
 
 # LeakSanitizer stops the threads with ptrace at exit, which fails under

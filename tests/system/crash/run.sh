@@ -41,12 +41,7 @@ MAX_DELAY_MS=800 # the kill comes 0 to this long after the first answers
 IXFRCHECK="$top_srcdir/tests/system/crash/ixfrcheck.py"
 st_log "$ROUNDS rounds, seed $SEED (CRASH_SEED=$SEED repeats the kill delays)"
 
-upd_make_keys
-zone="$ST_DIR/example.ilnp.zone"
-upd_make_zone "$zone"
-PORT=$(st_free_port)
-conf="$ST_DIR/ilnpdnsd.yaml"
-upd_ilnp_conf "$conf" "$PORT" "$ST_DIR/db" "$zone"
+upd_setup
 # The journal checks read every entry since the first serial: keep them all
 # (default 1000); transfers to the test itself from loopback.
 echo "    journal-max-entries: 100000000" >>"$conf"

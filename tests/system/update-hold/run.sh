@@ -20,12 +20,7 @@ st_need_built "$ST_ILNPDNSD" "$HOLD"
 st_init
 
 QUERIES=${HOLD_QUERIES:-30} # of each transport
-upd_make_keys
-zone="$ST_DIR/example.ilnp.zone"
-upd_make_zone "$zone"
-PORT=$(st_free_port)
-conf="$ST_DIR/ilnpdnsd.yaml"
-upd_ilnp_conf "$conf" "$PORT" "$ST_DIR/db" "$zone"
+upd_setup
 # A short TCP idle timeout: the held TCP update below outlasts it many times
 # over, and RFC 7766 6.2.3 says a connection with a request outstanding is not idle.
 sed -i 's/^  workers: 2$/  workers: 3\n  tcp-idle-timeout: 1s/' "$conf"

@@ -69,6 +69,19 @@ upd_make_zone()
 		st_fatal "cannot flatten the example zone"
 }
 
+# upd_setup: the keys, the flattened zone in $zone, a free $PORT and an
+# ilnpdnsd config for them in $conf (database $ST_DIR/db): the start most
+# single-server update tests share.
+upd_setup()
+{
+	upd_make_keys
+	zone="$ST_DIR/example.ilnp.zone"
+	upd_make_zone "$zone"
+	PORT=$(st_free_port)
+	conf="$ST_DIR/ilnpdnsd.yaml"
+	upd_ilnp_conf "$conf" "$PORT" "$ST_DIR/db" "$zone"
+}
+
 # upd_ilnp_conf FILE PORT DB ZONEFILE [EXTRA-RULE...]: an ilnpdnsd config with
 # the keys (key: list and key-file:), the policy plus EXTRA rules placed
 # first, and a failure limit high enough for the many failures the tests

@@ -13,12 +13,7 @@ st_need dig nsupdate knsupdate faketime tsig-keygen named-checkzone timeout mdb_
 st_need_built "$ST_ILNPDNSD" "$ST_CTL" "$UPD_UPDSEND"
 st_init
 
-upd_make_keys
-zone="$ST_DIR/example.ilnp.zone"
-upd_make_zone "$zone"
-PORT=$(st_free_port)
-conf="$ST_DIR/ilnpdnsd.yaml"
-upd_ilnp_conf "$conf" "$PORT" "$ST_DIR/db" "$zone"
+upd_setup
 st_start_ilnpdnsd "$conf"
 ctl() { timeout 10 "$ST_CTL" -s "$ST_DIR/ctl.sock" "$@"; }
 
